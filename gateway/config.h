@@ -1,0 +1,239 @@
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+/*
+ * The loaded configuration: one multi-document YAML file holding Istio-shaped
+ * documents (Gateway, ServiceEntry, DestinationRule, VirtualService) and one
+ * document of tenantgate's own kind (TenantGate). A loaded config is
+ * immutable and reference counted so a reload can swap it while requests
+ * still hold the old one.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Where a document or field came from, for error messages. */
+typedef struct {
+    const char *file; /* points into gw_config_t.file */
+    unsigned line;    /* 1-based */
+    unsigned column;  /* 1-based */
+} gw_config_mark_t;
+
+/** A list of strings. */
+typedef struct {
+    char **items;
+    size_t count;
+} gw_strings_t;
+
+/** A label map (key=value pairs in document order). */
+typedef struct {
+    char **keys;
+    char **values;
+    size_t count;
+} gw_labels_t;
+
+/** metadata: of every Istio-shaped document. */
+typedef struct {
+    char *name;
+    char *namespace_; /* "default" when absent */
+    gw_config_mark_t mark; /* the document's start */
+} gw_meta_t;
+
+/* ---- tenantgate's own settings: kind TenantGate, apiVersion tenantgate.io/v1alpha1 ---- */
+
+typedef struct {
+    gw_meta_t meta;
+    struct {
+        char *address;    /* default "127.0.0.1" */
+        uint16_t port;    /* default 9901; 0 disables the admin listener */
+    } admin;
+    unsigned threads;     /* event loops; 0 = one per core */
+    char *log_level;      /* debug|info|warn|error, default info */
+    struct {
+        size_t max_header_bytes;      /* sum of header names+values, default 16384 -> 431 */
+        unsigned max_header_count;    /* default 100 -> 431 */
+        size_t max_body_bytes;        /* default 8 MiB -> 413 */
+        uint64_t request_timeout_ms;  /* reading a request, default 30000 */
+        uint64_t idle_timeout_ms;     /* idle client connection, default 60000 */
+    } limits;
+    gw_strings_t strip_headers; /* extra client-sent identity headers (lower case);
+                                   kubeflow-userid and kubeflow-groups are always stripped */
+} gw_settings_t;
+
+/* ---- networking.istio.io Gateway ---- */
+
+typedef enum { GW_PROTO_HTTP, GW_PROTO_HTTPS } gw_protocol_t;
+
+/** One spec.servers[] entry: a listener. */
+typedef struct {
+    uint16_t port;          /* port.number */
+    char *port_name;        /* port.name */
+    gw_protocol_t protocol; /* port.protocol: HTTP | HTTPS */
+    char *bind;             /* bind address, default "0.0.0.0" */
+    gw_strings_t hosts;
+    struct {
+        int https_redirect;      /* tls.httpsRedirect (HTTP servers) */
+        char *server_certificate; /* tls.serverCertificate: PEM chain file */
+        char *private_key;        /* tls.privateKey: PEM key file */
+        char *min_protocol;       /* tls.minProtocolVersion: TLSV1_2 (default) | TLSV1_3 */
+    } tls;
+    gw_config_mark_t mark;
+} gw_server_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_labels_t selector;
+    gw_server_t *servers;
+    size_t server_count;
+} gw_gateway_t;
+
+/* ---- ServiceEntry ---- */
+
+typedef struct {
+    char *address;          /* IP literal or host name */
+    gw_labels_t ports;      /* port name -> port number (as text, validated 1..65535) */
+    gw_labels_t labels;     /* e.g. version: v1 */
+    char *service_account;  /* serviceAccount, informational */
+    gw_config_mark_t mark;
+} gw_endpoint_t;
+
+typedef struct {
+    uint16_t number;
+    char *name;
+    char *protocol; /* HTTP | HTTPS | HTTP2 | GRPC | TCP ... as written */
+} gw_service_port_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_strings_t hosts;
+    gw_service_port_t *ports;
+    size_t port_count;
+    char *location;   /* MESH_INTERNAL | MESH_EXTERNAL */
+    char *resolution; /* STATIC | DNS | NONE */
+    gw_endpoint_t *endpoints;
+    size_t endpoint_count;
+} gw_service_entry_t;
+
+/* ---- DestinationRule ---- */
+
+typedef enum { GW_UPSTREAM_TLS_DISABLE, GW_UPSTREAM_TLS_SIMPLE, GW_UPSTREAM_TLS_MUTUAL } gw_upstream_tls_mode_t;
+
+typedef struct {
+    int set;                    /* whether the document had a trafficPolicy.tls */
+    gw_upstream_tls_mode_t mode;
+    char *client_certificate;   /* PEM chain file (MUTUAL) */
+    char *private_key;          /* PEM key file (MUTUAL) */
+    char *ca_certificates;      /* PEM bundle of the mesh CA */
+    char *sni;
+    gw_strings_t subject_alt_names; /* expected peer identity: DNS names and/or spiffe:// URIs */
+} gw_upstream_tls_t;
+
+typedef struct {
+    gw_upstream_tls_t tls;
+    uint64_t connect_timeout_ms;  /* connectionPool.tcp.connectTimeout, default 5000 */
+    uint64_t idle_timeout_ms;     /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
+    unsigned max_connections;     /* connectionPool.tcp.maxConnections, default 1024 */
+} gw_traffic_policy_t;
+
+typedef struct {
+    char *name;
+    gw_labels_t labels;
+    gw_traffic_policy_t traffic_policy; /* inherits the rule's unless set */
+    gw_config_mark_t mark;
+} gw_subset_t;
+
+typedef struct {
+    gw_meta_t meta;
+    char *host;
+    gw_traffic_policy_t traffic_policy;
+    gw_subset_t *subsets;
+    size_t subset_count;
+} gw_destination_rule_t;
+
+/* ---- VirtualService ---- */
+
+typedef enum { GW_MATCH_ANY, GW_MATCH_EXACT, GW_MATCH_PREFIX } gw_string_match_kind_t;
+
+typedef struct {
+    gw_string_match_kind_t kind;
+    char *value;
+} gw_string_match_t;
+
+typedef struct {
+    gw_string_match_t uri;
+    gw_config_mark_t mark;
+} gw_http_match_t;
+
+typedef struct {
+    char *host;       /* destination.host */
+    char *subset;     /* destination.subset or NULL */
+    uint16_t port;    /* destination.port.number, 0 = the service's only port */
+    unsigned weight;  /* 0..100; weights of a route add up to 100 (a single destination may omit it) */
+    gw_config_mark_t mark;
+} gw_route_destination_t;
+
+typedef struct {
+    char *name;
+    gw_http_match_t *matches; /* none = match everything */
+    size_t match_count;
+    gw_route_destination_t *routes;
+    size_t route_count;
+    char *rewrite_uri;        /* rewrite.uri: replaces the matched prefix, or NULL */
+    uint64_t timeout_ms;      /* timeout, 0 = none */
+    gw_config_mark_t mark;
+} gw_http_route_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_strings_t hosts;
+    gw_strings_t gateways;
+    gw_http_route_t *http;
+    size_t http_count;
+} gw_virtual_service_t;
+
+/* ---- the whole file ---- */
+
+typedef struct gw_config {
+    char *file;          /* path it was loaded from */
+    gw_settings_t settings;
+    gw_gateway_t *gateways;
+    size_t gateway_count;
+    gw_service_entry_t *service_entries;
+    size_t service_entry_count;
+    gw_destination_rule_t *destination_rules;
+    size_t destination_rule_count;
+    gw_virtual_service_t *virtual_services;
+    size_t virtual_service_count;
+    int refcount;        /* atomic; see gw_config_retain/release */
+    void *_arena;        /* owner of every allocation above */
+} gw_config_t;
+
+/** Maximum length of a load error message. */
+#define GW_CONFIG_ERROR_SIZE 1024
+
+/**
+ * Loads and validates path. On success returns a config with refcount 1.
+ * On failure returns NULL and writes "FILE:LINE:COL: FIELD: message" into
+ * err (GW_CONFIG_ERROR_SIZE bytes); nothing else changes.
+ */
+gw_config_t *gw_config_load(const char *path, char *err);
+
+/** Same as gw_config_load, from a buffer; name is used in error messages. */
+gw_config_t *gw_config_load_buffer(const char *name, const char *yaml, size_t len, char *err);
+
+/** Takes a reference. */
+void gw_config_retain(gw_config_t *config);
+
+/** Drops a reference; the last one frees the config. NULL is allowed. */
+void gw_config_release(gw_config_t *config);
+
+/** Writes a human-readable summary (listeners, services, routes) to fp (a FILE *). */
+void gw_config_print_summary(const gw_config_t *config, void *fp);
+
+/** Finds the ServiceEntry that lists host (exact, case-insensitive), or NULL. */
+const gw_service_entry_t *gw_config_find_service(const gw_config_t *config, const char *host);
+
+/** Finds the DestinationRule for host, or NULL. */
+const gw_destination_rule_t *gw_config_find_destination_rule(const gw_config_t *config, const char *host);
+
+#endif

@@ -1,0 +1,16 @@
+#ifndef TG_UTIL_RANDOM_H
+#define TG_UTIL_RANDOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Fills buf with len bytes from the OS-seeded CSPRNG. Returns 0, or -1 on failure. */
+int tg_random_bytes(uint8_t *buf, size_t len);
+
+/** Writes len random bytes as 2*len lowercase hex digits plus a NUL into dst. Returns 0 or -1. */
+int tg_random_hex(char *dst, size_t len);
+
+/** Writes len bytes as 2*len lowercase hex digits plus a NUL into dst. */
+void tg_hex_encode(char *dst, const uint8_t *src, size_t len);
+
+#endif

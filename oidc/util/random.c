@@ -1,0 +1,27 @@
+#include "util/random.h"
+
+#include <openssl/rand.h>
+
+int tg_random_bytes(uint8_t *buf, size_t len)
+{
+    return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+void tg_hex_encode(char *dst, const uint8_t *src, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; ++i) {
+        dst[2 * i] = digits[src[i] >> 4];
+        dst[2 * i + 1] = digits[src[i] & 15];
+    }
+    dst[2 * len] = '\0';
+}
+
+int tg_random_hex(char *dst, size_t len)
+{
+    uint8_t bytes[64];
+    if (len > sizeof(bytes) || tg_random_bytes(bytes, len) != 0)
+        return -1;
+    tg_hex_encode(dst, bytes, len);
+    return 0;
+}
