@@ -1,0 +1,46 @@
+// The usual edge stack of the integration tests: certificates, the three
+// tenant workloads (mnist and nb1 of kubeflow-alice, nb1 of kubeflow-bob) and
+// a gateway routing to them over mTLS.
+import { makeCerts } from './certs.mjs';
+import { edgeConfig, startGateway } from './gateway.mjs';
+import { startUpstream } from './upstream.mjs';
+
+export const ALICE_MNIST = 'mnist.kubeflow-alice.svc.cluster.local';
+export const ALICE_NB1 = 'nb1.kubeflow-alice.svc.cluster.local';
+export const BOB_NB1 = 'nb1.kubeflow-bob.svc.cluster.local';
+
+/** The route table of the usual stack, given the started upstreams by name. */
+export function standardServices(up) {
+    return [
+        { name: 'mnist', namespace: 'kubeflow-alice', host: ALICE_MNIST, port: up['mnist-alice'].port,
+          prefix: '/serving/kubeflow-alice/mnist/' },
+        { name: 'nb1', namespace: 'kubeflow-alice', host: ALICE_NB1, port: up['nb1-alice'].port,
+          prefix: '/notebook/kubeflow-alice/nb1/' },
+        { name: 'nb1', namespace: 'kubeflow-bob', host: BOB_NB1, port: up['nb1-bob'].port,
+          prefix: '/notebook/kubeflow-bob/' },
+    ];
+}
+
+/**
+ * Starts the usual stack. extraUpstreams: [{name, cert}] more fixtures;
+ * extraServices(up): more service entries; limits/stripHeaders: passed to edgeConfig.
+ * Resolves {certs, up (by name), gw, ca (the edge CA PEM for clients)}.
+ */
+export async function startEdgeStack({ extraUpstreams = [], extraServices = () => [], limits, stripHeaders } = {}) {
+    const certs = await makeCerts();
+    const wanted = [
+        { name: 'mnist-alice', cert: 'mnist-alice' },
+        { name: 'nb1-alice', cert: 'nb1-alice' },
+        { name: 'nb1-bob', cert: 'nb1-bob' },
+        ...extraUpstreams,
+    ];
+    const started = await Promise.all(wanted.map((w) => startUpstream({ ...w, certs })));
+    const up = Object.fromEntries(started.map((u) => [u.name, u]));
+    const gw = await startGateway({
+        config: (ports) => edgeConfig({
+            ...ports, certs, limits, stripHeaders,
+            services: [...standardServices(up), ...extraServices(up)],
+        }),
+    });
+    return { certs, up, gw, ca: certs.read('edge-ca.pem') };
+}
