@@ -35,7 +35,7 @@ typedef struct {
 /** metadata: of every Istio-shaped document. */
 typedef struct {
     char *name;
-    char *namespace_; /* "default" when absent */
+    char *namespace_;      /* "default" when absent */
     gw_config_mark_t mark; /* the document's start */
 } gw_meta_t;
 
@@ -44,17 +44,17 @@ typedef struct {
 typedef struct {
     gw_meta_t meta;
     struct {
-        char *address;    /* default "127.0.0.1" */
-        uint16_t port;    /* default 9901; 0 disables the admin listener */
+        char *address; /* default "127.0.0.1" */
+        uint16_t port; /* default 9901; 0 disables the admin listener */
     } admin;
-    unsigned threads;     /* event loops; 0 = one per core */
-    char *log_level;      /* debug|info|warn|error, default info */
+    unsigned threads; /* event loops; 0 = one per core */
+    char *log_level;  /* debug|info|warn|error, default info */
     struct {
-        size_t max_header_bytes;      /* sum of header names+values, default 16384 -> 431 */
-        unsigned max_header_count;    /* default 100 -> 431 */
-        size_t max_body_bytes;        /* default 8 MiB -> 413 */
-        uint64_t request_timeout_ms;  /* reading a request, default 30000 */
-        uint64_t idle_timeout_ms;     /* idle client connection, default 60000 */
+        size_t max_header_bytes;     /* sum of header names+values, default 16384 -> 431 */
+        unsigned max_header_count;   /* default 100 -> 431 */
+        size_t max_body_bytes;       /* default 8 MiB -> 413 */
+        uint64_t request_timeout_ms; /* reading a request, default 30000 */
+        uint64_t idle_timeout_ms;    /* idle client connection, default 60000 */
     } limits;
     gw_strings_t strip_headers; /* extra client-sent identity headers (lower case);
                                    kubeflow-userid and kubeflow-groups are always stripped */
@@ -72,7 +72,7 @@ typedef struct {
     char *bind;             /* bind address, default "0.0.0.0" */
     gw_strings_t hosts;
     struct {
-        int https_redirect;      /* tls.httpsRedirect (HTTP servers) */
+        int https_redirect;       /* tls.httpsRedirect (HTTP servers) */
         char *server_certificate; /* tls.serverCertificate: PEM chain file */
         char *private_key;        /* tls.privateKey: PEM key file */
         char *min_protocol;       /* tls.minProtocolVersion: TLSV1_2 (default) | TLSV1_3 */
@@ -90,10 +90,10 @@ typedef struct {
 /* ---- ServiceEntry ---- */
 
 typedef struct {
-    char *address;          /* IP literal or host name */
-    gw_labels_t ports;      /* port name -> port number (as text, validated 1..65535) */
-    gw_labels_t labels;     /* e.g. version: v1 */
-    char *service_account;  /* serviceAccount, informational */
+    char *address;         /* IP literal or host name */
+    gw_labels_t ports;     /* port name -> port number (as text, validated 1..65535) */
+    gw_labels_t labels;    /* e.g. version: v1 */
+    char *service_account; /* serviceAccount, informational */
     gw_config_mark_t mark;
 } gw_endpoint_t;
 
@@ -116,23 +116,27 @@ typedef struct {
 
 /* ---- DestinationRule ---- */
 
-typedef enum { GW_UPSTREAM_TLS_DISABLE, GW_UPSTREAM_TLS_SIMPLE, GW_UPSTREAM_TLS_MUTUAL } gw_upstream_tls_mode_t;
+typedef enum {
+    GW_UPSTREAM_TLS_DISABLE,
+    GW_UPSTREAM_TLS_SIMPLE,
+    GW_UPSTREAM_TLS_MUTUAL
+} gw_upstream_tls_mode_t;
 
 typedef struct {
-    int set;                    /* whether the document had a trafficPolicy.tls */
+    int set; /* whether the document had a trafficPolicy.tls */
     gw_upstream_tls_mode_t mode;
-    char *client_certificate;   /* PEM chain file (MUTUAL) */
-    char *private_key;          /* PEM key file (MUTUAL) */
-    char *ca_certificates;      /* PEM bundle of the mesh CA */
+    char *client_certificate; /* PEM chain file (MUTUAL) */
+    char *private_key;        /* PEM key file (MUTUAL) */
+    char *ca_certificates;    /* PEM bundle of the mesh CA */
     char *sni;
     gw_strings_t subject_alt_names; /* expected peer identity: DNS names and/or spiffe:// URIs */
 } gw_upstream_tls_t;
 
 typedef struct {
     gw_upstream_tls_t tls;
-    uint64_t connect_timeout_ms;  /* connectionPool.tcp.connectTimeout, default 5000 */
-    uint64_t idle_timeout_ms;     /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
-    unsigned max_connections;     /* connectionPool.tcp.maxConnections, default 1024 */
+    uint64_t connect_timeout_ms; /* connectionPool.tcp.connectTimeout, default 5000 */
+    uint64_t idle_timeout_ms;    /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
+    unsigned max_connections;    /* connectionPool.tcp.maxConnections, default 1024 */
 } gw_traffic_policy_t;
 
 typedef struct {
@@ -165,10 +169,10 @@ typedef struct {
 } gw_http_match_t;
 
 typedef struct {
-    char *host;       /* destination.host */
-    char *subset;     /* destination.subset or NULL */
-    uint16_t port;    /* destination.port.number, 0 = the service's only port */
-    unsigned weight;  /* 0..100; weights of a route add up to 100 (a single destination may omit it) */
+    char *host;      /* destination.host */
+    char *subset;    /* destination.subset or NULL */
+    uint16_t port;   /* destination.port.number, 0 = the service's only port */
+    unsigned weight; /* 0..100; weights of a route add up to 100 (a single destination may omit it) */
     gw_config_mark_t mark;
 } gw_route_destination_t;
 
@@ -178,8 +182,8 @@ typedef struct {
     size_t match_count;
     gw_route_destination_t *routes;
     size_t route_count;
-    char *rewrite_uri;        /* rewrite.uri: replaces the matched prefix, or NULL */
-    uint64_t timeout_ms;      /* timeout, 0 = none */
+    char *rewrite_uri;   /* rewrite.uri: replaces the matched prefix, or NULL */
+    uint64_t timeout_ms; /* timeout, 0 = none */
     gw_config_mark_t mark;
 } gw_http_route_t;
 
@@ -194,7 +198,7 @@ typedef struct {
 /* ---- the whole file ---- */
 
 typedef struct gw_config {
-    char *file;          /* path it was loaded from */
+    char *file; /* path it was loaded from */
     gw_settings_t settings;
     gw_gateway_t *gateways;
     size_t gateway_count;
@@ -204,8 +208,8 @@ typedef struct gw_config {
     size_t destination_rule_count;
     gw_virtual_service_t *virtual_services;
     size_t virtual_service_count;
-    int refcount;        /* atomic; see gw_config_retain/release */
-    void *_arena;        /* owner of every allocation above */
+    int refcount; /* atomic; see gw_config_retain/release */
+    void *_arena; /* owner of every allocation above */
 } gw_config_t;
 
 /** Maximum length of a load error message. */

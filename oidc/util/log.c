@@ -42,5 +42,6 @@ void tg_log(tg_log_level_t level, const char *component, const char *fmt, ...)
     vsnprintf(message, sizeof(message), fmt, args);
     va_end(args);
     /* one write per line so lines of concurrent threads never interleave */
-    fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, now.tv_nsec / 1000000, level_names[level], component, message);
+    fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, now.tv_nsec / 1000000, level_names[level], component,
+            message);
 }

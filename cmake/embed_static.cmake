@@ -1,0 +1,20 @@
+# Turns every file of static/ into a C array so the binary serves its pages
+# without reading the filesystem at run time.
+# Inputs: OUT (the .c file to write), DIR (the static folder).
+file(GLOB files RELATIVE ${DIR} ${DIR}/*)
+list(SORT files)
+set(body "/* generated from static/ by cmake/embed_static.cmake: do not edit */\n#include \"static_assets.h\"\n\n")
+set(table "")
+set(index 0)
+foreach(name ${files})
+  file(READ ${DIR}/${name} hex HEX)
+  string(LENGTH "${hex}" hex_len)
+  math(EXPR size "${hex_len} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char asset_${index}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${name}\", (const char *)asset_${index}, ${size}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND body "\nconst gw_static_asset_t gw_static_assets[] = {\n${table}    {0, 0, 0},\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,14 @@
+#ifndef GW_ADMIN_HANDLER_H
+#define GW_ADMIN_HANDLER_H
+
+#include <h2o.h>
+#include <stdatomic.h>
+
+/**
+ * Registers the admin endpoints on pathconf: GET /healthz (200 while the
+ * process serves) and GET /readyz (200 once *ready is non-zero, else 503).
+ * Metrics join them later.
+ */
+void gw_admin_handler_register(h2o_pathconf_t *pathconf, const atomic_int *ready);
+
+#endif

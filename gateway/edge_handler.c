@@ -1,0 +1,191 @@
+#include "edge_handler.h"
+
+#include <string.h>
+
+#include "error_page.h"
+#include "path_normalize.h"
+#include "trace_context.h"
+#include "upstream_error_filter.h"
+#include "worker_upstream.h"
+#include "util/random.h"
+
+/* Default upstream I/O timeout for routes that set none. */
+#define DEFAULT_UPSTREAM_TIMEOUT_MS 30000
+
+typedef struct {
+    h2o_handler_t super;
+    const gw_config_t *config;
+    const gw_router_t *router;
+} edge_handler_t;
+
+/* Per worker (event loop) state of the handler. */
+typedef struct {
+    gw_worker_upstream_t *upstream;
+    uint64_t rng; /* xorshift64 state for weighted splits: not a secret */
+} edge_context_t;
+
+/* Identity headers a client must never be able to set: the gateway asserts them itself. */
+static const char *const always_stripped[] = {"kubeflow-userid", "kubeflow-groups", "x-forwarded-for",
+                                              "x-request-id"};
+
+static void on_context_init(h2o_handler_t *_self, h2o_context_t *ctx)
+{
+    edge_handler_t *self = (edge_handler_t *)_self;
+    edge_context_t *state = h2o_mem_alloc(sizeof(*state));
+    state->upstream = gw_worker_upstream_new(self->router, ctx, DEFAULT_UPSTREAM_TIMEOUT_MS);
+    if (tg_random_bytes((uint8_t *)&state->rng, sizeof(state->rng)) != 0 || state->rng == 0)
+        state->rng = 0x9e3779b97f4a7c15ULL;
+    h2o_context_set_handler_context(ctx, &self->super, state);
+}
+
+static void on_context_dispose(h2o_handler_t *_self, h2o_context_t *ctx)
+{
+    edge_context_t *state = h2o_context_get_handler_context(ctx, _self);
+    if (state == NULL)
+        return;
+    gw_worker_upstream_free(state->upstream);
+    free(state);
+}
+
+static unsigned next_roll(edge_context_t *state, unsigned bound)
+{
+    uint64_t x = state->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    state->rng = x;
+    return (unsigned)(x % bound);
+}
+
+/* 431 when the request's headers exceed the configured count or size. */
+static int headers_within_limits(const gw_settings_t *settings, const h2o_req_t *req)
+{
+    if (req->headers.size > settings->limits.max_header_count)
+        return 0;
+    size_t bytes = 0;
+    for (size_t i = 0; i < req->headers.size; ++i)
+        bytes += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    return bytes <= settings->limits.max_header_bytes;
+}
+
+static int is_stripped(const gw_settings_t *settings, const h2o_iovec_t *name)
+{
+    for (size_t i = 0; i < sizeof(always_stripped) / sizeof(always_stripped[0]); ++i)
+        if (h2o_lcstris(name->base, name->len, always_stripped[i], strlen(always_stripped[i])))
+            return 1;
+    for (size_t i = 0; i < settings->strip_headers.count; ++i) {
+        const char *stripped = settings->strip_headers.items[i];
+        if (h2o_lcstris(name->base, name->len, stripped, strlen(stripped)))
+            return 1;
+    }
+    return 0;
+}
+
+static void strip_client_identity_headers(const gw_settings_t *settings, h2o_req_t *req)
+{
+    for (size_t i = 0; i < req->headers.size;) {
+        if (is_stripped(settings, req->headers.entries[i].name))
+            h2o_delete_header(&req->headers, (ssize_t)i);
+        else
+            ++i;
+    }
+}
+
+/* Keeps a valid client traceparent; replaces an invalid or missing one (and drops its tracestate). */
+static void set_trace_context(h2o_req_t *req)
+{
+    ssize_t index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), -1);
+    gw_trace_context_t trace;
+    if (index >= 0) {
+        const h2o_iovec_t *value = &req->headers.entries[index].value;
+        if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), index) < 0 &&
+            gw_traceparent_parse(value->base, value->len, &trace) == 0)
+            return;
+        while ((index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), -1)) >= 0)
+            h2o_delete_header(&req->headers, index);
+        while ((index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("tracestate"), -1)) >= 0)
+            h2o_delete_header(&req->headers, index);
+    }
+    if (gw_trace_context_generate(&trace) != 0)
+        return;
+    char *value = h2o_mem_alloc_pool(&req->pool, GW_TRACEPARENT_SIZE);
+    gw_traceparent_format(&trace, value);
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("traceparent"), 0, NULL, value,
+                          strlen(value));
+}
+
+/* The upstream request target: the normalised path, with the matched part replaced by the route's
+ * rewrite.uri (plain replacement, as Istio does). */
+static h2o_iovec_t upstream_path(h2o_req_t *req, const gw_route_t *route, const char *path, size_t path_len,
+                                 size_t matched_len)
+{
+    const char *rewrite = route->config->rewrite_uri;
+    if (rewrite == NULL)
+        return h2o_iovec_init(path, path_len);
+    size_t rewrite_len = strlen(rewrite), rest_len = path_len - matched_len;
+    char *buf = h2o_mem_alloc_pool(&req->pool, rewrite_len + rest_len + 2);
+    size_t len = 0;
+    if (rewrite_len == 0 || rewrite[0] != '/')
+        buf[len++] = '/';
+    memcpy(buf + len, rewrite, rewrite_len);
+    len += rewrite_len;
+    memcpy(buf + len, path + matched_len, rest_len);
+    len += rest_len;
+    return h2o_iovec_init(buf, len);
+}
+
+static int on_req(h2o_handler_t *_self, h2o_req_t *req)
+{
+    edge_handler_t *self = (edge_handler_t *)_self;
+    const gw_settings_t *settings = &self->config->settings;
+    edge_context_t *state = h2o_context_get_handler_context(req->conn->ctx, &self->super);
+
+    char *request_id = h2o_mem_alloc_pool(&req->pool, GW_REQUEST_ID_SIZE);
+    if (gw_request_id_generate(request_id) != 0)
+        request_id[0] = '\0';
+
+    if (!headers_within_limits(settings, req)) {
+        gw_send_error(req, 431, "The request headers are too large.", request_id);
+        return 0;
+    }
+
+    char *path = h2o_mem_alloc_pool(&req->pool, req->path.len + 1);
+    size_t path_len, query_at;
+    gw_path_status_t status = gw_path_normalize(req->path.base, req->path.len, path, &path_len, &query_at);
+    if (status != GW_PATH_OK) {
+        gw_send_error(req, status == GW_PATH_TOO_LONG ? 414 : 400, gw_path_status_text(status), request_id);
+        return 0;
+    }
+
+    size_t matched_len;
+    const gw_route_t *route =
+        gw_router_match(self->router, path, query_at != SIZE_MAX ? query_at : path_len, &matched_len);
+    if (route == NULL || route->total_weight == 0) {
+        gw_send_error(req, 404, "No route matches this path.", request_id);
+        return 0;
+    }
+    const gw_route_target_t *target = gw_route_pick(route, next_roll(state, route->total_weight));
+
+    strip_client_identity_headers(settings, req);
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
+                          strlen(request_id));
+    set_trace_context(req);
+
+    h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
+    *overrides = (h2o_req_overrides_t){NULL};
+    gw_worker_upstream_select(state->upstream, target, overrides);
+    h2o_reprocess_request(req, req->method, req->scheme, req->authority,
+                          upstream_path(req, route, path, path_len, matched_len), overrides, 0);
+    return 0;
+}
+
+void gw_edge_handler_register(h2o_pathconf_t *pathconf, const gw_config_t *config, const gw_router_t *router)
+{
+    edge_handler_t *self = (edge_handler_t *)h2o_create_handler(pathconf, sizeof(*self));
+    self->super.on_context_init = on_context_init;
+    self->super.on_context_dispose = on_context_dispose;
+    self->super.on_req = on_req;
+    self->config = config;
+    self->router = router;
+    gw_upstream_error_filter_register(pathconf);
+}

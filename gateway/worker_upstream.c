@@ -1,0 +1,116 @@
+#include "worker_upstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Websocket connections (notebook kernels) stay open while either side talks within this time. */
+#define WEBSOCKET_IDLE_TIMEOUT_MS (10 * 60 * 1000)
+
+typedef struct {
+    h2o_socketpool_t *pools; /* one per endpoint */
+    size_t count;
+    size_t next; /* round robin */
+} cluster_pools_t;
+
+typedef struct {
+    uint64_t ms;
+    h2o_timeout_t timeout;
+} timeout_entry_t;
+
+struct gw_worker_upstream {
+    h2o_context_t *ctx;
+    const gw_router_t *router;
+    cluster_pools_t *clusters;
+    size_t cluster_count;
+    h2o_http1client_ctx_t *clients; /* one per router slot */
+    size_t client_count;
+    timeout_entry_t *timeouts; /* distinct I/O timeouts in use */
+    size_t timeout_count;
+    h2o_timeout_t websocket_timeout;
+};
+
+static h2o_timeout_t *timeout_for(gw_worker_upstream_t *upstream, uint64_t ms)
+{
+    for (size_t i = 0; i < upstream->timeout_count; ++i)
+        if (upstream->timeouts[i].ms == ms)
+            return &upstream->timeouts[i].timeout;
+    timeout_entry_t *entry = &upstream->timeouts[upstream->timeout_count++];
+    entry->ms = ms;
+    h2o_timeout_init(upstream->ctx->loop, &entry->timeout, ms);
+    return &entry->timeout;
+}
+
+static void init_cluster_pools(cluster_pools_t *pools, const gw_cluster_t *cluster, h2o_loop_t *loop)
+{
+    pools->pools = h2o_mem_alloc(sizeof(*pools->pools) * cluster->endpoint_count);
+    pools->count = cluster->endpoint_count;
+    pools->next = 0;
+    for (size_t e = 0; e < cluster->endpoint_count; ++e) {
+        h2o_socketpool_t *pool = &pools->pools[e];
+        const gw_cluster_endpoint_t *endpoint = &cluster->endpoints[e];
+        h2o_socketpool_init_by_address(pool, (struct sockaddr *)&endpoint->addr, endpoint->addr_len,
+                                       cluster->ssl_ctx != NULL, cluster->policy.max_connections);
+        /* for an address pool, peer.host is the TLS server name: use the SNI, not the IP */
+        free(pool->peer.host.base);
+        pool->peer.host = h2o_strdup(NULL, cluster->sni, SIZE_MAX);
+        h2o_socketpool_set_timeout(pool, loop, cluster->policy.idle_timeout_ms);
+    }
+}
+
+gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_context_t *ctx,
+                                             uint64_t default_timeout_ms)
+{
+    const gw_cluster_table_t *table = gw_router_clusters(router);
+    size_t slots = gw_router_slot_count(router);
+    gw_worker_upstream_t *upstream = h2o_mem_alloc(sizeof(*upstream));
+    *upstream = (gw_worker_upstream_t){.ctx = ctx, .router = router};
+    upstream->clusters = h2o_mem_alloc(sizeof(*upstream->clusters) * (table->count + 1));
+    upstream->cluster_count = table->count;
+    upstream->clients = h2o_mem_alloc(sizeof(*upstream->clients) * (slots + 1));
+    upstream->client_count = slots;
+    upstream->timeouts = h2o_mem_alloc(sizeof(*upstream->timeouts) * (slots + 1));
+    h2o_timeout_init(ctx->loop, &upstream->websocket_timeout, WEBSOCKET_IDLE_TIMEOUT_MS);
+
+    for (size_t c = 0; c < table->count; ++c)
+        init_cluster_pools(&upstream->clusters[c], &table->clusters[c], ctx->loop);
+    for (size_t s = 0; s < slots; ++s) {
+        const gw_route_target_t *target = gw_router_slot(router, s);
+        const gw_route_t *route = gw_router_slot_route(router, s);
+        uint64_t ms = route->config->timeout_ms != 0 ? route->config->timeout_ms : default_timeout_ms;
+        upstream->clients[s] = (h2o_http1client_ctx_t){
+            .loop = ctx->loop,
+            .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
+            .io_timeout = timeout_for(upstream, ms),
+            .websocket_timeout = &upstream->websocket_timeout,
+            .ssl_ctx = table->clusters[target->cluster].ssl_ctx,
+        };
+    }
+    return upstream;
+}
+
+void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
+{
+    if (upstream == NULL)
+        return;
+    for (size_t c = 0; c < upstream->cluster_count; ++c) {
+        for (size_t e = 0; e < upstream->clusters[c].count; ++e)
+            h2o_socketpool_dispose(&upstream->clusters[c].pools[e]);
+        free(upstream->clusters[c].pools);
+    }
+    for (size_t t = 0; t < upstream->timeout_count; ++t)
+        h2o_timeout_dispose(upstream->ctx->loop, &upstream->timeouts[t].timeout);
+    h2o_timeout_dispose(upstream->ctx->loop, &upstream->websocket_timeout);
+    free(upstream->clusters);
+    free(upstream->clients);
+    free(upstream->timeouts);
+    free(upstream);
+}
+
+void gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
+                               h2o_req_overrides_t *overrides)
+{
+    cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    size_t index = pools->next++ % pools->count;
+    overrides->client_ctx = &upstream->clients[target->slot];
+    overrides->socketpool = &pools->pools[index];
+}

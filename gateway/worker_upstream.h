@@ -1,0 +1,34 @@
+#ifndef GW_WORKER_UPSTREAM_H
+#define GW_WORKER_UPSTREAM_H
+
+/*
+ * One worker's view of the upstreams of a router: keep-alive connection
+ * pools per endpoint, an HTTP/1.1 client context per route target (so each
+ * target gets its own I/O timeout and TLS identity), and round-robin state.
+ * Owned by a single event loop: no locking.
+ */
+
+#include <h2o.h>
+
+#include "router.h"
+
+typedef struct gw_worker_upstream gw_worker_upstream_t;
+
+/**
+ * Builds the pools and client contexts of router for the loop of ctx.
+ * default_timeout_ms applies to targets whose route sets no timeout.
+ */
+gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_context_t *ctx,
+                                             uint64_t default_timeout_ms);
+
+/** Frees everything made by gw_worker_upstream_new (pooled connections are closed). */
+void gw_worker_upstream_free(gw_worker_upstream_t *upstream);
+
+/**
+ * Fills overrides with the client context of target and the pool of the next
+ * endpoint of its cluster (round robin).
+ */
+void gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
+                               h2o_req_overrides_t *overrides);
+
+#endif

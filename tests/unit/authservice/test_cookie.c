@@ -1,0 +1,103 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "authservice/cookie.h"
+#include "authservice/session_id.h"
+
+typedef struct {
+    const char *header;
+    const char *name;
+    const char *expected; /* NULL = not found */
+} cookie_case_t;
+
+static const cookie_case_t cookie_cases[] = {
+    {"a=1", "a", "1"},
+    {"a=1; b=2", "b", "2"},
+    {"a=1;b=2", "b", "2"},
+    {"  a = 1 ;  b =  2  ", "b", "2"},
+    {"a=\"quoted\"", "a", "quoted"},
+    {"a=\"", "a", "\""},
+    {"a=", "a", ""},
+    {"ab=1; a=2", "a", "2"},
+    {"a=1; a=2", "a", "1"},
+    {"xa=1", "a", NULL},
+    {"a", "a", NULL},
+    {"", "a", NULL},
+    {";;;", "a", NULL},
+    {"b=1; a", "a", NULL},
+    {"__Host-tenantgate=abc; _xsrf=2|x", "__Host-tenantgate", "abc"},
+    {"_xsrf=2|x; __Host-tenantgate=abc", "__Host-tenantgate", "abc"},
+    {"a=1=2", "a", "1=2"},
+};
+
+static void test_cookie_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cookie_cases) / sizeof(cookie_cases[0]); ++i) {
+        const cookie_case_t *c = &cookie_cases[i];
+        const char *value = NULL;
+        size_t len = 0;
+        int found = as_cookie_find(c->header, strlen(c->header), c->name, &value, &len);
+        if (c->expected == NULL) {
+            if (found)
+                fail_msg("case %zu (%s): expected no %s, found %.*s", i, c->header, c->name, (int)len, value);
+        } else {
+            if (!found)
+                fail_msg("case %zu (%s): %s not found", i, c->header, c->name);
+            if (len != strlen(c->expected) || memcmp(value, c->expected, len) != 0)
+                fail_msg("case %zu (%s): got \"%.*s\", want \"%s\"", i, c->header, (int)len, value,
+                         c->expected);
+        }
+    }
+}
+
+static void test_cookie_does_not_read_past_length(void **state)
+{
+    (void)state;
+    const char header[] = "a=1; b=2";
+    const char *value;
+    size_t len;
+    /* only "a=1" is in range: b must not be found */
+    assert_false(as_cookie_find(header, 3, "b", &value, &len));
+    assert_true(as_cookie_find(header, 3, "a", &value, &len));
+    assert_int_equal(len, 1);
+}
+
+static void test_session_id_shape_and_uniqueness(void **state)
+{
+    (void)state;
+    char a[AS_SESSION_ID_LEN + 1], b[AS_SESSION_ID_LEN + 1];
+    assert_int_equal(as_session_id_generate(a), 0);
+    assert_int_equal(as_session_id_generate(b), 0);
+    assert_int_equal(strlen(a), AS_SESSION_ID_LEN);
+    assert_true(as_session_id_is_well_formed(a, strlen(a)));
+    assert_string_not_equal(a, b);
+    assert_false(as_session_id_is_well_formed(a, strlen(a) - 1));
+    a[5] = '+';
+    assert_false(as_session_id_is_well_formed(a, strlen(a)));
+}
+
+static void test_session_key_is_sha256_hex(void **state)
+{
+    (void)state;
+    char key[AS_SESSION_KEY_LEN + 1];
+    as_session_key("abc", 3, key);
+    /* SHA-256("abc") from FIPS 180-2 */
+    assert_string_equal(key, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cookie_table),
+        cmocka_unit_test(test_cookie_does_not_read_past_length),
+        cmocka_unit_test(test_session_id_shape_and_uniqueness),
+        cmocka_unit_test(test_session_key_is_sha256_hex),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
