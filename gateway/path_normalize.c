@@ -1,0 +1,173 @@
+#include "path_normalize.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* RFC 3986 unreserved: ALPHA DIGIT - . _ ~ */
+static bool is_unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* Checks for the raw bytes refused in both the path and the query. */
+static gw_path_status_t check_raw_byte(unsigned char c)
+{
+    if (c == '\0')
+        return GW_PATH_NUL;
+    if (c < 0x20 || c == 0x7f)
+        return GW_PATH_CONTROL_CHAR;
+    if (c == ' ' || c == '#')
+        return GW_PATH_INVALID_CHAR;
+    return GW_PATH_OK;
+}
+
+/* Validates everything before writing anything, so a rejection changes nothing. */
+static gw_path_status_t validate(const unsigned char *p, size_t path_len, size_t len)
+{
+    for (size_t i = 0; i < path_len; ++i) {
+        unsigned char c = p[i];
+        if (c == '%') {
+            if (path_len - i < 3 || hex_value(p[i + 1]) < 0 || hex_value(p[i + 2]) < 0)
+                return GW_PATH_BAD_ESCAPE;
+            int v = hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]);
+            if (v == '/')
+                return GW_PATH_ENCODED_SLASH;
+            if (v == '\\')
+                return GW_PATH_ENCODED_BACKSLASH;
+            if (v == 0)
+                return GW_PATH_NUL;
+            i += 2;
+        } else if (c == '\\') {
+            return GW_PATH_BACKSLASH;
+        } else {
+            gw_path_status_t st = check_raw_byte(c);
+            if (st != GW_PATH_OK)
+                return st;
+        }
+    }
+    for (size_t i = path_len; i < len; ++i) {
+        gw_path_status_t st = check_raw_byte(p[i]);
+        if (st != GW_PATH_OK)
+            return st;
+    }
+    return GW_PATH_OK;
+}
+
+/*
+ * Writes the normalised path of a validated input. Output never outgrows the
+ * input: every input byte yields at most one output byte. out[0..o) always
+ * ends with '/' between segments.
+ */
+static size_t normalize_path(const unsigned char *p, size_t path_len, char *out)
+{
+    static const char hex_upper[] = "0123456789ABCDEF";
+    size_t i = 1, o = 0;
+    out[o++] = '/';
+    for (;;) {
+        while (i < path_len && p[i] == '/')
+            ++i;
+        if (i == path_len)
+            break;
+        size_t seg = o;
+        while (i < path_len && p[i] != '/') {
+            if (p[i] == '%') {
+                unsigned char v = (unsigned char)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]));
+                if (is_unreserved(v)) {
+                    out[o++] = (char)v;
+                } else {
+                    out[o++] = '%';
+                    out[o++] = hex_upper[v >> 4];
+                    out[o++] = hex_upper[v & 15];
+                }
+                i += 3;
+            } else {
+                out[o++] = (char)p[i++];
+            }
+        }
+        size_t seg_len = o - seg;
+        if (seg_len == 1 && out[seg] == '.') {
+            o = seg;
+        } else if (seg_len == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+            o = seg;
+            if (o > 1) {
+                --o; /* onto the '/' that ends the previous segment */
+                while (out[o - 1] != '/')
+                    --o;
+            }
+        } else if (i < path_len) {
+            out[o++] = '/';
+        }
+    }
+    return o;
+}
+
+gw_path_status_t gw_path_normalize(const char *in, size_t len, char *out, size_t *out_len, size_t *query_at)
+{
+    if (in == NULL || len == 0)
+        return GW_PATH_EMPTY;
+    if (in[0] != '/')
+        return GW_PATH_NOT_ABSOLUTE;
+    const unsigned char *p = (const unsigned char *)in;
+    const unsigned char *q = memchr(p, '?', len);
+    size_t path_len = q != NULL ? (size_t)(q - p) : len;
+    if (path_len > GW_PATH_MAX)
+        return GW_PATH_TOO_LONG;
+    gw_path_status_t st = validate(p, path_len, len);
+    if (st != GW_PATH_OK)
+        return st;
+
+    size_t o = normalize_path(p, path_len, out);
+    size_t qpos = SIZE_MAX;
+    if (q != NULL) {
+        qpos = o;
+        memcpy(out + o, q, len - path_len);
+        o += len - path_len;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    if (query_at != NULL)
+        *query_at = qpos;
+    return GW_PATH_OK;
+}
+
+const char *gw_path_status_text(gw_path_status_t status)
+{
+    switch (status) {
+    case GW_PATH_OK:
+        return "ok";
+    case GW_PATH_EMPTY:
+        return "empty request target";
+    case GW_PATH_NOT_ABSOLUTE:
+        return "path does not start with '/'";
+    case GW_PATH_BAD_ESCAPE:
+        return "malformed percent-escape in path";
+    case GW_PATH_ENCODED_SLASH:
+        return "encoded slash in path";
+    case GW_PATH_ENCODED_BACKSLASH:
+        return "encoded backslash in path";
+    case GW_PATH_BACKSLASH:
+        return "backslash in path";
+    case GW_PATH_NUL:
+        return "NUL byte in request target";
+    case GW_PATH_CONTROL_CHAR:
+        return "control character in request target";
+    case GW_PATH_INVALID_CHAR:
+        return "space or '#' in request target";
+    case GW_PATH_TOO_LONG:
+        return "path too long";
+    }
+    return "invalid request target";
+}
