@@ -157,7 +157,7 @@ export async function startGateway({ config, ports, name = 'gateway', timeoutMs 
     }
     return {
         ...p,
-        origin: `https://localhost:${httpsPort}`,
+        origin: `https://127.0.0.1:${httpsPort}`,
         httpOrigin: `http://127.0.0.1:${httpPort}`,
         adminOrigin: `http://127.0.0.1:${adminPort}`,
         configPath,

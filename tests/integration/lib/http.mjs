@@ -6,6 +6,9 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';
 
+const EARLY_ANSWER_BODY = 256 * 1024;
+const EARLY_ANSWER_WAIT_MS = 300;
+
 function result(status, headers, raw, extra = {}) {
     return {
         status,
@@ -69,7 +72,10 @@ export function http1(url, options = {}) {
             req.end();
             return;
         }
-        // Write in pieces so an early response stops the upload.
+        // Write in pieces so an early response stops the upload. Before a large
+        // body, give the server a moment to answer the headers alone (a 413 on
+        // content-length): writing into a connection it already closed would
+        // lose its answer to EPIPE.
         const piece = 64 * 1024;
         let off = 0;
         const pump = () => {
@@ -83,7 +89,13 @@ export function http1(url, options = {}) {
             }
             if (!responded && !req.destroyed) req.end();
         };
-        pump();
+        if (body.length <= EARLY_ANSWER_BODY) {
+            pump();
+            return;
+        }
+        req.flushHeaders();
+        const timer = setTimeout(pump, EARLY_ANSWER_WAIT_MS);
+        req.once('response', () => clearTimeout(timer));
     });
 }
 

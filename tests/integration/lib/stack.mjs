@@ -24,7 +24,8 @@ export function standardServices(up) {
 /**
  * Starts the usual stack. extraUpstreams: [{name, cert}] more fixtures;
  * extraServices(up): more service entries; limits/stripHeaders: passed to edgeConfig.
- * Resolves {certs, up (by name), gw, ca (the edge CA PEM for clients)}.
+ * Resolves {certs, up (by name), gw, client}; client = {ca, servername} are the TLS
+ * options of a browser trusting the edge CA and asking for localhost.
  */
 export async function startEdgeStack({ extraUpstreams = [], extraServices = () => [], limits, stripHeaders } = {}) {
     const certs = await makeCerts();
@@ -42,5 +43,5 @@ export async function startEdgeStack({ extraUpstreams = [], extraServices = () =
             services: [...standardServices(up), ...extraServices(up)],
         }),
     });
-    return { certs, up, gw, ca: certs.read('edge-ca.pem') };
+    return { certs, up, gw, client: { ca: certs.read('edge-ca.pem'), servername: 'localhost' } };
 }

@@ -1,0 +1,93 @@
+// Request limits of the edge (maxHeaderCount 100, maxHeaderBytes 16384,
+// maxBodyBytes 1 MiB) and the not-found answer, over h2 and http/1.1.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { assertErrorPage, echoFrom } from './lib/checks.mjs';
+import { h2, http1 } from './lib/http.mjs';
+import { startEdgeStack } from './lib/stack.mjs';
+
+const MAX_BODY = 1048576;
+const PATH = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
+let s;
+before(async () => {
+    s = await startEdgeStack({ limits: { maxHeaderBytes: 16384, maxHeaderCount: 100, maxBodyBytes: MAX_BODY } });
+});
+
+// One request over proto; returns the result.
+function send(proto, { path = PATH, ...opts }) {
+    return proto === 'h2' ? h2(s.gw.origin, { ...s.client, path, ...opts })
+                          : http1(`${s.gw.origin}${path}`, { ...s.client, ...opts });
+}
+
+function headers(count, valueLength) {
+    const h = {};
+    for (let i = 0; i < count; i++) h[`x-filler-${i}`] = 'v'.repeat(valueLength);
+    return h;
+}
+
+const tooMuch = [
+    ['too many headers (120)', headers(120, 4)],
+    ['one header larger than maxHeaderBytes', { 'x-big': 'b'.repeat(17000) }],
+    ['headers that add up to more than maxHeaderBytes', headers(20, 1000)],
+];
+
+for (const proto of ['h2', 'http/1.1']) {
+    for (const [what, h] of tooMuch) {
+        test(`${proto}: ${what} -> 431`, async () => {
+            const before = s.up['mnist-alice'].requests().length;
+            const res = await send(proto, { headers: { ...h, accept: 'application/json' } });
+            assertErrorPage(res, 431, { json: true });
+            assert.equal(s.up['mnist-alice'].requests().length, before, 'reached the upstream');
+        });
+    }
+
+    test(`${proto}: 80 headers of 12 KiB in all are within the limits`, async () => {
+        const h = headers(80, 150);
+        const res = await send(proto, { headers: h });
+        const echo = echoFrom(res, 'mnist-alice');
+        assert.equal(echo.headers['x-filler-79'], h['x-filler-79']);
+    });
+
+    test(`${proto}: a body of maxBodyBytes + 1 -> 413`, async () => {
+        const before = s.up['mnist-alice'].requests().length;
+        const res = await send(proto, { method: 'POST', body: Buffer.alloc(MAX_BODY + 1, 'z'),
+                                        headers: { accept: 'application/json' } });
+        assertErrorPage(res, 413, { json: true });
+        assert.equal(s.up['mnist-alice'].requests().length, before, 'reached the upstream');
+    });
+
+    test(`${proto}: a body of exactly maxBodyBytes passes`, async () => {
+        const res = await send(proto, { method: 'POST', body: Buffer.alloc(MAX_BODY, 'z') });
+        assert.equal(echoFrom(res, 'mnist-alice').bodyLength, MAX_BODY);
+    });
+
+    test(`${proto}: an unrouted path -> 404 (JSON and HTML)`, async () => {
+        const b = assertErrorPage(await send(proto, { path: '/no/such/route', headers: { accept: 'application/json' } }),
+                                  404, { json: true });
+        assert.equal(b.status, 404);
+        const html = assertErrorPage(await send(proto, { path: '/no/such/route', headers: { accept: 'text/html' } }), 404);
+        assert.match(html, /404/);
+    });
+}
+
+test('http/1.1: a chunked body over maxBodyBytes -> 413', async () => {
+    const res = await http1(`${s.gw.origin}${PATH}`, { ...s.client, method: 'POST', chunked: true,
+                                                       body: Buffer.alloc(MAX_BODY + 4096, 'c'),
+                                                       headers: { accept: 'application/json' } });
+    assertErrorPage(res, 413, { json: true });
+});
+
+test('http/1.1: a content-length over maxBodyBytes -> 413 before the body is sent', async () => {
+    // Announce a large body, send none: the answer must not wait for it.
+    const res = await http1(`${s.gw.origin}${PATH}`, { ...s.client, method: 'POST', body: Buffer.alloc(0),
+                                                       headers: { 'content-length': String(MAX_BODY * 4),
+                                                                  accept: 'application/json' },
+                                                       timeoutMs: 5000 });
+    assertErrorPage(res, 413, { json: true });
+});
+
+test('a prefix route does not match a path that only starts like it', async () => {
+    // /serving/kubeflow-alice/mnist/ is the prefix; /serving/kubeflow-alice/mnistx is another path
+    const res = await http1(`${s.gw.origin}/serving/kubeflow-alice/mnistx`, { ...s.client });
+    assertErrorPage(res, 404);
+});
