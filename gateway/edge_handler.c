@@ -91,22 +91,29 @@ static void strip_client_identity_headers(const gw_settings_t *settings, h2o_req
     }
 }
 
-/* Keeps a valid client traceparent; replaces an invalid or missing one (and drops its tracestate). */
+static void delete_all(h2o_req_t *req, const char *name, size_t name_len)
+{
+    ssize_t index;
+    while ((index = h2o_find_header_by_str(&req->headers, name, name_len, -1)) >= 0)
+        h2o_delete_header(&req->headers, index);
+}
+
+/* The gateway is a hop of the trace: a valid client traceparent continues as a child (same trace id, our own
+ * parent id); an invalid, repeated or missing one starts a new trace, and its tracestate goes with it. */
 static void set_trace_context(h2o_req_t *req)
 {
     ssize_t index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), -1);
     gw_trace_context_t trace;
+    int valid = 0;
     if (index >= 0) {
         const h2o_iovec_t *value = &req->headers.entries[index].value;
-        if (h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), index) < 0 &&
-            gw_traceparent_parse(value->base, value->len, &trace) == 0)
-            return;
-        while ((index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), -1)) >= 0)
-            h2o_delete_header(&req->headers, index);
-        while ((index = h2o_find_header_by_str(&req->headers, H2O_STRLIT("tracestate"), -1)) >= 0)
-            h2o_delete_header(&req->headers, index);
+        valid = h2o_find_header_by_str(&req->headers, H2O_STRLIT("traceparent"), index) < 0 &&
+                gw_traceparent_parse(value->base, value->len, &trace) == 0;
+        delete_all(req, H2O_STRLIT("traceparent"));
+        if (!valid)
+            delete_all(req, H2O_STRLIT("tracestate"));
     }
-    if (gw_trace_context_generate(&trace) != 0)
+    if ((valid ? gw_trace_context_child(&trace, &trace) : gw_trace_context_generate(&trace)) != 0)
         return;
     char *value = h2o_mem_alloc_pool(&req->pool, GW_TRACEPARENT_SIZE);
     gw_traceparent_format(&trace, value);
@@ -172,7 +179,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     set_trace_context(req);
 
     h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
-    *overrides = (h2o_req_overrides_t){NULL};
+    memset(overrides, 0, sizeof(*overrides));
     gw_worker_upstream_select(state->upstream, target, overrides);
     h2o_reprocess_request(req, req->method, req->scheme, req->authority,
                           upstream_path(req, route, path, path_len, matched_len), overrides, 0);

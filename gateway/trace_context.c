@@ -66,7 +66,7 @@ int gw_traceparent_parse(const char *value, size_t len, gw_trace_context_t *out)
 static int random_nonzero_id(uint8_t *id, size_t n)
 {
     do {
-        if (tg_random_bytes(id, n) != 0)
+        if (tg_random_buffered(id, n) != 0)
             return -1;
     } while (all_zero(id, n));
     return 0;
@@ -80,7 +80,7 @@ int gw_trace_context_generate(gw_trace_context_t *out)
     gw_trace_context_t ctx;
     uint8_t b[sizeof(ctx.trace_id) + sizeof(ctx.parent_id)];
     do {
-        if (tg_random_bytes(b, sizeof(b)) != 0)
+        if (tg_random_buffered(b, sizeof(b)) != 0)
             return -1;
     } while (all_zero(b, sizeof(ctx.trace_id)) || all_zero(b + sizeof(ctx.trace_id), sizeof(ctx.parent_id)));
     memcpy(ctx.trace_id, b, sizeof(ctx.trace_id));
@@ -118,7 +118,7 @@ int gw_request_id_generate(char *out)
     if (out == NULL)
         return -1;
     uint8_t b[16];
-    if (tg_random_bytes(b, sizeof(b)) != 0)
+    if (tg_random_buffered(b, sizeof(b)) != 0)
         return -1;
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10xx (RFC 9562) */
