@@ -70,19 +70,23 @@ test('--check-config does not need the listener ports (the gateway may be runnin
     }
 });
 
+// The kit's process manager gives every child 3 s after SIGTERM before SIGKILL:
+// the gateway must be out by then, idle client connections or not.
+const EXIT_WITHIN_MS = 3000;
+
 async function stopTimed(gw, signal) {
     const t0 = Date.now();
     const r = await gw.stop(signal, 10000);
     return { ...r, ms: Date.now() - t0 };
 }
 
-test('the gateway exits 0 on SIGTERM within a few seconds', async () => {
+test('the gateway exits 0 on SIGTERM within 3 s', async () => {
     const gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up) }) });
     const r = await stopTimed(gw, 'SIGTERM');
     assert.equal(r.killed, false);
     assert.equal(r.signal, null, `died of ${r.signal}\n${gw.child.stderr().slice(-3000)}`);
     assert.equal(r.code, 0, gw.child.stderr().slice(-3000));
-    assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+    assert.ok(r.ms < EXIT_WITHIN_MS, `took ${r.ms} ms`);
 });
 
 // An http/1.1 connection that made one request and now idles (keep-alive).
@@ -99,7 +103,7 @@ async function idleHttp1(port, ca) {
     return sock;
 }
 
-test('the gateway exits 0 on SIGTERM with idle client connections open', async () => {
+test('the gateway exits 0 on SIGTERM within 3 s with idle client connections open', async () => {
     const gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up) }) });
     const ca = certs.read('edge-ca.pem');
     const session = await h2Connect(gw.origin, { ca, servername: 'localhost' });
@@ -109,17 +113,17 @@ test('the gateway exits 0 on SIGTERM with idle client connections open', async (
         const r = await stopTimed(gw, 'SIGTERM');
         assert.equal(r.killed, false);
         assert.equal(r.code, 0, gw.child.stderr().slice(-3000));
-        assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+        assert.ok(r.ms < EXIT_WITHIN_MS, `took ${r.ms} ms`);
     } finally {
         session.destroy();
         sock.destroy();
     }
 });
 
-test('the gateway exits 0 on SIGINT', async () => {
+test('the gateway exits 0 on SIGINT within 3 s', async () => {
     const gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up) }) });
     const r = await stopTimed(gw, 'SIGINT');
     assert.equal(r.killed, false);
     assert.equal(r.code, 0, gw.child.stderr().slice(-3000));
-    assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+    assert.ok(r.ms < EXIT_WITHIN_MS, `took ${r.ms} ms`);
 });

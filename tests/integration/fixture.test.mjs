@@ -61,6 +61,7 @@ test('a mesh client certificate gets the JSON echo', async () => {
     assert.equal(echo.bodyLength, 1000);
     assert.equal(echo.bodySha256, createHash('sha256').update(body).digest('hex'));
     assert.match(echo.clientCert.subjectaltname, /URI:spiffe:\/\/cluster\.local\/ns\/istio-system\/sa\/tenantgate/);
+    await up.settled();
     assert.ok(up.requests().includes('REQ POST /serving/kubeflow-alice/mnist/x?y=1'));
 });
 
@@ -72,12 +73,12 @@ const refused = [
 ];
 for (const { why, client } of refused) {
     test(`a client with ${why} is refused`, async () => {
-        const before = up.requests().length;
+        const before = await up.count();
         await assert.rejects(get('/refused', meshClient(client)), (e) => {
             assert.ok(e.code || e.message, 'an error');
             return true;
         });
-        assert.equal(up.requests().length, before, 'the refused request must not reach the handler');
+        assert.equal(await up.count(), before, 'the refused request must not reach the handler');
     });
 }
 
@@ -110,6 +111,7 @@ test('websocket messages are echoed with their type', async () => {
     assert.equal(m.isBinary, true);
     assert.deepEqual([...m.data], [0, 1, 2, 255]);
     ws.close();
+    await up.settled();
     assert.ok(up.requests().includes('UPGRADE /notebook/kubeflow-alice/nb1/api/kernels/k1/channels'));
 });
 

@@ -61,7 +61,7 @@ const failures = [
 ];
 for (const [what, route, fixture] of failures) {
     test(`502 for ${what}, with a generic body`, async () => {
-        const before = fixture ? s.up[fixture].requests().length : 0;
+        const before = fixture ? await s.up[fixture].count() : 0;
         const url = `${s.gw.origin}${route}/v1/models/x`;
         const json = assertErrorPage(await http1(url, { ...s.client, headers: { accept: 'application/json' } }), 502,
                                      { json: true });
@@ -72,7 +72,7 @@ for (const [what, route, fixture] of failures) {
         assertErrorPage(viaH2, 502);
         assertGenericBody(viaH2.body);
         if (fixture) {
-            assert.equal(s.up[fixture].requests().length, before, 'the request was sent to an untrusted upstream');
+            assert.equal(await s.up[fixture].count(), before, 'the request was sent to an untrusted upstream');
         }
     });
 }
@@ -120,6 +120,7 @@ test('websocket: messages are echoed through the gateway by the right workload',
     } finally {
         ws.close();
     }
+    await Promise.all([s.up['nb1-alice'].settled(), s.up['nb1-bob'].settled()]);
     assert.ok(s.up['nb1-alice'].requests().includes(`UPGRADE ${path}`), s.up['nb1-alice'].requests().join('\n'));
     assert.ok(!s.up['nb1-bob'].requests().some((l) => l.startsWith('UPGRADE')), 'bob\'s notebook got the upgrade');
 });

@@ -1,5 +1,6 @@
 // Runs the tenantgate binary under test: config rendering, start + readiness, --check-config.
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { artifactsDir, runCommand, spawnLogged } from './procs.mjs';
 import { freePorts, sleep } from './net.mjs';
@@ -117,14 +118,18 @@ export function writeConfig(text, name = 'gateway') {
     return file;
 }
 
-async function readyz(adminPort) {
-    try {
-        const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        return res.status;
-    } catch {
-        return 0;
-    }
+// One GET /readyz on a connection of its own (Connection: close): a pooled
+// keep-alive socket would be an idle client the gateway has to drain at exit.
+function readyz(adminPort) {
+    return new Promise((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: adminPort, path: '/readyz', agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+            res.on('error', () => resolve(0));
+        });
+        req.setTimeout(1000, () => req.destroy());
+        req.on('error', () => resolve(0));
+    });
 }
 
 /**

@@ -1,12 +1,19 @@
 // Starts tests/fixtures/upstream.mjs: the mTLS echo workload.
+import https from 'node:https';
 import { join } from 'node:path';
 import { sourceDir, spawnLogged } from './procs.mjs';
+
+const SYNC = '/__tg-sync/';
+let syncCount = 0;
 
 /**
  * Starts an echo upstream named name serving certificate <cert>.pem/.key from
  * certs (a makeCerts() result) and trusting clients of the mesh CA. Resolves
- * {name, port, child, requests()} once it printed READY; requests() lists the
- * "REQ <method> <url>" / "UPGRADE <url>" lines it has logged so far.
+ * {name, port, child, requests(), settled(), count()} once it printed READY:
+ *   requests()  the "REQ <method> <url>" / "UPGRADE <url>" lines read so far;
+ *   settled()   resolves once every line the fixture logged before now has been read
+ *               (a direct request is sent and its own line awaited: stdout is ordered);
+ *   count()     settled(), then requests().length.
  */
 export async function startUpstream({ name, cert, certs, port = 0 }) {
     const child = spawnLogged(`upstream-${name}`, process.execPath, [
@@ -19,10 +26,33 @@ export async function startUpstream({ name, cert, certs, port = 0 }) {
         '--host', '127.0.0.1',
     ]);
     const m = await child.waitForLine(/^READY (\d+)$/, 10000);
-    return {
+    const u = {
         name,
         port: Number(m[1]),
         child,
-        requests: () => child.stdout().split('\n').filter((l) => /^(REQ|UPGRADE) /.test(l)),
+        requests: () => child.stdout().split('\n').filter((l) => /^(REQ|UPGRADE) /.test(l) && !l.includes(SYNC)),
     };
+    u.settled = async () => {
+        syncCount += 1;
+        const path = `${SYNC}${syncCount}`;
+        const seen = child.waitForLine(new RegExp(`^REQ GET ${path}$`), 5000);
+        await new Promise((resolve, reject) => {
+            const req = https.get({
+                host: '127.0.0.1', port: u.port, path, agent: false,
+                cert: certs.read('gateway-client.pem'), key: certs.read('gateway-client.key'),
+                // ordering only: some fixtures serve deliberately untrusted certificates
+                rejectUnauthorized: false,
+            }, (res) => {
+                res.resume();
+                res.on('end', resolve);
+            });
+            req.on('error', reject);
+        });
+        await seen;
+    };
+    u.count = async () => {
+        await u.settled();
+        return u.requests().length;
+    };
+    return u;
 }
