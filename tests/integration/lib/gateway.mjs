@@ -1,6 +1,7 @@
 // Runs the tenantgate binary under test: config rendering, start + readiness, --check-config.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifactsDir, runCommand, spawnLogged } from './procs.mjs';
 import { freePorts, sleep } from './net.mjs';
@@ -109,12 +110,24 @@ spec:
 }
 
 let configCount = 0;
+let configDir = null;
 
-/** Writes text to tests/artifacts/<test>/<name>.yaml and returns the path. */
+/**
+ * Writes text to a private temp dir (removed at exit) and returns its path; a
+ * copy goes to tests/artifacts/<test>/ for reading after a failure. The
+ * gateway never reads the copy, so a concurrent run of the same test that
+ * empties the artifacts folder cannot pull a config from under it.
+ */
 export function writeConfig(text, name = 'gateway') {
+    if (!configDir) {
+        configDir = mkdtempSync(join(tmpdir(), 'tg-config-'));
+        process.on('exit', () => rmSync(configDir, { recursive: true, force: true }));
+    }
     configCount += 1;
-    const file = join(artifactsDir(), `${name}-${configCount}.yaml`);
+    const base = `${name}-${configCount}.yaml`;
+    const file = join(configDir, base);
     writeFileSync(file, text);
+    writeFileSync(join(artifactsDir(), base), text);
     return file;
 }
 
