@@ -1,0 +1,41 @@
+#ifndef GW_CONFIG_KINDS_H
+#define GW_CONFIG_KINDS_H
+
+/*
+ * Internal to the configuration loader: one decoder per document kind
+ * (config_settings.c, config_gateway.c, config_service.c,
+ * config_destination.c, config_route.c). config_load.c lists them in its
+ * table of kinds and calls them in that order, so a decoder can check
+ * references to kinds decoded before it. A decoder gets the document's spec
+ * (NULL when absent) and its output with meta already filled in.
+ */
+
+#include "config_decode.h"
+
+/** Defaults of the TenantGate settings, used when the file has no such document. */
+void gw__settings_defaults(gw_settings_t *settings);
+
+/** Defaults of a DestinationRule traffic policy. */
+void gw__traffic_policy_defaults(gw_traffic_policy_t *policy);
+
+int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+
+int gw__decode_gateway(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+/** After every Gateway: no two servers listen on the same address and port. */
+int gw__finish_gateways(gw__cfg_t *c);
+
+int gw__decode_service_entry(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+/** After every ServiceEntry: builds the host index (a host in one ServiceEntry only). */
+int gw__finish_service_entries(gw__cfg_t *c);
+
+int gw__decode_destination_rule(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+/** After every DestinationRule: builds the host index (one rule per host). */
+int gw__finish_destination_rules(gw__cfg_t *c);
+
+int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+
+/** The document of kind in namespace with name, among those already read, or NULL. */
+const gw_meta_t *gw__cfg_find_document(const gw__cfg_t *c, const char *kind, const char *namespace_,
+                                       const char *name);
+
+#endif

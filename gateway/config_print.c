@@ -1,0 +1,216 @@
+/* gw_config_print_summary: what `tenantgate --check-config FILE` shows. Stable plain text;
+ * file paths are printed, never file contents. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static void print_duration(FILE *fp, uint64_t ms)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ms;
+    } units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+    if (ms == 0) {
+        fputs("0s", fp);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); ++i) {
+        if (ms >= units[i].ms) {
+            fprintf(fp, "%" PRIu64 "%s", ms / units[i].ms, units[i].unit);
+            ms %= units[i].ms;
+        }
+    }
+}
+
+static void print_address(FILE *fp, const char *address, unsigned port)
+{
+    fprintf(fp, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+static void print_strings(FILE *fp, const gw_strings_t *list)
+{
+    for (size_t i = 0; i < list->count; ++i)
+        fprintf(fp, "%s%s", i == 0 ? "" : ",", list->items[i]);
+    if (list->count == 0)
+        fputs("-", fp);
+}
+
+static void print_labels(FILE *fp, const gw_labels_t *labels)
+{
+    for (size_t i = 0; i < labels->count; ++i)
+        fprintf(fp, "%s%s=%s", i == 0 ? "" : ",", labels->keys[i], labels->values[i]);
+    if (labels->count == 0)
+        fputs("-", fp);
+}
+
+static void print_settings(FILE *fp, const gw_settings_t *s)
+{
+    fputs("settings:\n  admin: ", fp);
+    if (s->admin.port == 0)
+        fputs("disabled", fp);
+    else
+        print_address(fp, s->admin.address, s->admin.port);
+    fprintf(fp, "\n  threads: %u%s\n  log level: %s\n", s->threads, s->threads == 0 ? " (one per core)" : "",
+            s->log_level);
+    fprintf(fp, "  limits: header bytes %zu, header count %u, body bytes %zu, request timeout ",
+            s->limits.max_header_bytes, s->limits.max_header_count, s->limits.max_body_bytes);
+    print_duration(fp, s->limits.request_timeout_ms);
+    fputs(", idle timeout ", fp);
+    print_duration(fp, s->limits.idle_timeout_ms);
+    fputs("\n  strip headers: kubeflow-userid,kubeflow-groups", fp);
+    for (size_t i = 0; i < s->strip_headers.count; ++i)
+        fprintf(fp, ",%s", s->strip_headers.items[i]);
+    fputs("\n", fp);
+}
+
+static void print_listeners(FILE *fp, const gw_config_t *config)
+{
+    fputs("listeners:\n", fp);
+    for (size_t g = 0; g < config->gateway_count; ++g) {
+        const gw_gateway_t *gw = &config->gateways[g];
+        for (size_t i = 0; i < gw->server_count; ++i) {
+            const gw_server_t *s = &gw->servers[i];
+            fputs("  ", fp);
+            print_address(fp, s->bind, s->port);
+            fprintf(fp, " %s gateway %s/%s hosts ", s->protocol == GW_PROTO_HTTPS ? "HTTPS" : "HTTP",
+                    gw->meta.namespace_, gw->meta.name);
+            print_strings(fp, &s->hosts);
+            if (s->protocol == GW_PROTO_HTTPS)
+                fprintf(fp, " tls %s cert %s key %s", s->tls.min_protocol, s->tls.server_certificate,
+                        s->tls.private_key);
+            if (s->tls.https_redirect)
+                fputs(" redirect-to-https", fp);
+            fputs("\n", fp);
+        }
+    }
+}
+
+static void print_services(FILE *fp, const gw_config_t *config)
+{
+    fputs("services:\n", fp);
+    for (size_t i = 0; i < config->service_entry_count; ++i) {
+        const gw_service_entry_t *se = &config->service_entries[i];
+        fprintf(fp, "  %s/%s hosts ", se->meta.namespace_, se->meta.name);
+        print_strings(fp, &se->hosts);
+        fputs(" ports ", fp);
+        for (size_t p = 0; p < se->port_count; ++p)
+            fprintf(fp, "%s%s=%u/%s", p == 0 ? "" : ",", se->ports[p].name, se->ports[p].number,
+                    se->ports[p].protocol != NULL ? se->ports[p].protocol : "-");
+        fprintf(fp, " %s %s\n", se->location, se->resolution);
+        for (size_t e = 0; e < se->endpoint_count; ++e) {
+            const gw_endpoint_t *ep = &se->endpoints[e];
+            fprintf(fp, "    endpoint %s ports ", ep->address);
+            print_labels(fp, &ep->ports);
+            fputs(" labels ", fp);
+            print_labels(fp, &ep->labels);
+            if (ep->service_account != NULL)
+                fprintf(fp, " serviceAccount %s", ep->service_account);
+            fputs("\n", fp);
+        }
+    }
+}
+
+static void print_policy(FILE *fp, const gw_traffic_policy_t *p)
+{
+    static const char *const modes[] = {"DISABLE", "SIMPLE", "MUTUAL"};
+    fputs("tls ", fp);
+    if (!p->tls.set || p->tls.mode == GW_UPSTREAM_TLS_DISABLE) {
+        fputs("DISABLE", fp);
+    } else {
+        fputs(modes[p->tls.mode], fp);
+        if (p->tls.sni != NULL)
+            fprintf(fp, " sni %s", p->tls.sni);
+        fputs(" identities ", fp);
+        print_strings(fp, &p->tls.subject_alt_names);
+        if (p->tls.ca_certificates != NULL)
+            fprintf(fp, " ca %s", p->tls.ca_certificates);
+        if (p->tls.client_certificate != NULL)
+            fprintf(fp, " cert %s", p->tls.client_certificate);
+    }
+    fputs(", connect timeout ", fp);
+    print_duration(fp, p->connect_timeout_ms);
+    fputs(", idle timeout ", fp);
+    print_duration(fp, p->idle_timeout_ms);
+    fprintf(fp, ", max connections %u", p->max_connections);
+}
+
+static void print_rules(FILE *fp, const gw_config_t *config)
+{
+    fputs("destination rules:\n", fp);
+    for (size_t i = 0; i < config->destination_rule_count; ++i) {
+        const gw_destination_rule_t *dr = &config->destination_rules[i];
+        fprintf(fp, "  %s/%s host %s: ", dr->meta.namespace_, dr->meta.name, dr->host);
+        print_policy(fp, &dr->traffic_policy);
+        fputs("\n", fp);
+        for (size_t s = 0; s < dr->subset_count; ++s) {
+            fprintf(fp, "    subset %s labels ", dr->subsets[s].name);
+            print_labels(fp, &dr->subsets[s].labels);
+            fputs(": ", fp);
+            print_policy(fp, &dr->subsets[s].traffic_policy);
+            fputs("\n", fp);
+        }
+    }
+}
+
+static void print_route(FILE *fp, const gw_http_route_t *route)
+{
+    fprintf(fp, "    %s:", route->name != NULL ? route->name : "-");
+    for (size_t m = 0; m < route->match_count; ++m) {
+        const gw_string_match_t *uri = &route->matches[m].uri;
+        fprintf(fp, "%s %s", m == 0 ? "" : " or",
+                uri->kind == GW_MATCH_EXACT    ? "exact"
+                : uri->kind == GW_MATCH_PREFIX ? "prefix"
+                                               : "any");
+        if (uri->kind != GW_MATCH_ANY)
+            fprintf(fp, " %s", uri->value);
+    }
+    if (route->match_count == 0)
+        fputs(" any", fp);
+    fputs(" ->", fp);
+    for (size_t d = 0; d < route->route_count; ++d) {
+        const gw_route_destination_t *dest = &route->routes[d];
+        fprintf(fp, "%s %s", d == 0 ? "" : ",", dest->host);
+        if (dest->port != 0)
+            fprintf(fp, ":%u", dest->port);
+        if (dest->subset != NULL)
+            fprintf(fp, " subset %s", dest->subset);
+        fprintf(fp, " weight %u", dest->weight);
+    }
+    if (route->rewrite_uri != NULL)
+        fprintf(fp, "; rewrite %s", route->rewrite_uri);
+    if (route->timeout_ms != 0) {
+        fputs("; timeout ", fp);
+        print_duration(fp, route->timeout_ms);
+    }
+    fputs("\n", fp);
+}
+
+static void print_routes(FILE *fp, const gw_config_t *config)
+{
+    fputs("routes:\n", fp);
+    for (size_t i = 0; i < config->virtual_service_count; ++i) {
+        const gw_virtual_service_t *vs = &config->virtual_services[i];
+        fprintf(fp, "  %s/%s hosts ", vs->meta.namespace_, vs->meta.name);
+        print_strings(fp, &vs->hosts);
+        fputs(" gateways ", fp);
+        print_strings(fp, &vs->gateways);
+        fputs("\n", fp);
+        for (size_t h = 0; h < vs->http_count; ++h)
+            print_route(fp, &vs->http[h]);
+    }
+}
+
+void gw_config_print_summary(const gw_config_t *config, void *out)
+{
+    FILE *fp = out;
+    if (config == NULL || fp == NULL)
+        return;
+    fprintf(fp, "config %s\n", config->file);
+    print_settings(fp, &config->settings);
+    print_listeners(fp, config);
+    print_services(fp, config);
+    print_rules(fp, config);
+    print_routes(fp, config);
+}

@@ -1,0 +1,303 @@
+/* kind VirtualService (networking.istio.io): HTTP routes from matches to weighted destinations. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config_kinds.h"
+
+static int decode_uri_match(gw__cfg_t *c, const gw_yaml_node_t *match, gw_string_match_t *out)
+{
+    static const char *const fields[] = {"exact", "prefix", NULL};
+    static const char *const unsupported[] = {"regex", NULL};
+    const gw_yaml_node_t *uri = gw__cfg_get(match, "uri");
+    out->kind = GW_MATCH_ANY;
+    if (uri == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "uri");
+    int rc = gw__cfg_fields(c, uri, fields, unsupported);
+    const gw_yaml_node_t *exact = gw__cfg_get(uri, "exact"), *prefix = gw__cfg_get(uri, "prefix");
+    if (rc == 0 && (exact == NULL) == (prefix == NULL))
+        rc = gw__cfg_fail(c, uri, "needs exactly one of exact or prefix");
+    const char *field = exact != NULL ? "exact" : "prefix";
+    if (rc == 0 && gw__cfg_string(c, uri, field, 0, &out->value) < 0)
+        rc = -1;
+    if (rc == 0 && out->value[0] != '/') {
+        gw__cfg_push(c, field);
+        rc = gw__cfg_fail(c, gw__cfg_get(uri, field), "must start with /");
+    }
+    out->kind = exact != NULL ? GW_MATCH_EXACT : GW_MATCH_PREFIX;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+static int decode_matches(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
+{
+    static const char *const fields[] = {"uri", "name", NULL};
+    static const char *const unsupported[] = {
+        "scheme",          "method",     "authority",   "headers",       "port",
+        "sourceLabels",    "gateways",   "queryParams", "ignoreUriCase", "withoutHeaders",
+        "sourceNamespace", "statPrefix", NULL};
+    const gw_yaml_node_t *matches = gw__cfg_get(http, "match");
+    if (matches == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "match");
+    int rc = gw__cfg_expect_list(c, matches);
+    if (rc == 0 && matches->count > 0 &&
+        (route->matches = gw_arena_calloc(c->arena, matches->count, sizeof(*route->matches))) == NULL)
+        rc = gw__cfg_fail(c, matches, "out of memory");
+    for (size_t i = 0; rc == 0 && i < matches->count; ++i) {
+        size_t item = gw__cfg_push_index(c, i);
+        const gw_yaml_node_t *node = matches->items[i];
+        char *ignored_name;
+        route->matches[i].mark = gw__cfg_mark(c, node);
+        if (gw__cfg_fields(c, node, fields, unsupported) != 0 ||
+            gw__cfg_string(c, node, "name", 0, &ignored_name) < 0 ||
+            decode_uri_match(c, node, &route->matches[i].uri) != 0)
+            rc = -1;
+        gw__cfg_pop(c, item);
+        route->match_count = i + 1;
+    }
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+static const gw_subset_t *find_subset(const gw_destination_rule_t *rule, const char *name)
+{
+    for (size_t i = 0; rule != NULL && i < rule->subset_count; ++i)
+        if (strcmp(rule->subsets[i].name, name) == 0)
+            return &rule->subsets[i];
+    return NULL;
+}
+
+/* The destination must name a ServiceEntry host, one of its ports and a subset of its DestinationRule. */
+static int check_destination(gw__cfg_t *c, const gw_yaml_node_t *dest, const gw_route_destination_t *out)
+{
+    const gw__host_ref_t *ref = gw__host_index_find(&c->impl->services, out->host);
+    const gw_service_entry_t *se = ref != NULL ? (const gw_service_entry_t *)ref->meta : NULL;
+    char shown[300];
+    gw__cfg_show(shown, sizeof(shown), out->host);
+    if (se == NULL) {
+        gw__cfg_push(c, "host");
+        return gw__cfg_fail(c, gw__cfg_get(dest, "host"), "no ServiceEntry lists host \"%s\"", shown);
+    }
+    if (out->subset != NULL) {
+        const gw__host_ref_t *rule_ref = gw__host_index_find(&c->impl->rules, out->host);
+        const gw_destination_rule_t *rule =
+            rule_ref != NULL ? (const gw_destination_rule_t *)rule_ref->meta : NULL;
+        gw__cfg_push(c, "subset");
+        const gw_yaml_node_t *at = gw__cfg_get(dest, "subset");
+        if (rule == NULL)
+            return gw__cfg_fail(c, at, "no DestinationRule for host \"%s\" defines subsets", shown);
+        if (find_subset(rule, out->subset) == NULL)
+            return gw__cfg_fail(c, at, "DestinationRule %s/%s has no subset \"%s\"", rule->meta.namespace_,
+                                rule->meta.name, gw__cfg_show(shown, sizeof(shown), out->subset));
+    } else if (se->endpoint_count == 0) {
+        gw__cfg_push(c, "host");
+        return gw__cfg_fail(c, gw__cfg_get(dest, "host"), "ServiceEntry %s/%s has no endpoints",
+                            se->meta.namespace_, se->meta.name);
+    }
+    if (out->port == 0 && se->port_count != 1) {
+        gw__cfg_push(c, "port");
+        return gw__cfg_fail(c, dest, "required: ServiceEntry %s/%s has %zu ports", se->meta.namespace_,
+                            se->meta.name, se->port_count);
+    }
+    for (size_t i = 0; out->port != 0 && i < se->port_count; ++i)
+        if (se->ports[i].number == out->port)
+            return 0;
+    if (out->port == 0)
+        return 0;
+    char ports[128] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < se->port_count && len < sizeof(ports); ++i) {
+        int n = snprintf(ports + len, sizeof(ports) - len, "%s%u", i == 0 ? "" : ", ", se->ports[i].number);
+        len += n > 0 ? (size_t)n : 0;
+    }
+    gw__cfg_push(c, "port.number");
+    return gw__cfg_fail(c, gw__cfg_get(gw__cfg_get(dest, "port"), "number"),
+                        "ServiceEntry %s/%s has no port %u (it has %s)", se->meta.namespace_, se->meta.name,
+                        out->port, ports);
+}
+
+static int decode_destination(gw__cfg_t *c, const gw_yaml_node_t *node, gw_route_destination_t *out)
+{
+    static const char *const fields[] = {"destination", "weight", NULL};
+    static const char *const unsupported[] = {"headers", NULL};
+    static const char *const dest_fields[] = {"host", "subset", "port", NULL};
+    static const char *const port_fields[] = {"number", NULL};
+    out->mark = gw__cfg_mark(c, node);
+    if (gw__cfg_fields(c, node, fields, unsupported) != 0)
+        return -1;
+    uint64_t weight = 0;
+    if (gw__cfg_uint(c, node, "weight", 0, 0, 100, &weight) < 0)
+        return -1;
+    out->weight = (unsigned)weight;
+    const gw_yaml_node_t *dest = gw__cfg_get(node, "destination");
+    if (dest == NULL)
+        return gw__cfg_missing(c, node, "destination");
+    size_t saved = gw__cfg_push(c, "destination");
+    int rc = gw__cfg_fields(c, dest, dest_fields, NULL) != 0 ||
+                     gw__cfg_string(c, dest, "host", GW__CFG_REQUIRED, &out->host) < 0 ||
+                     gw__cfg_string(c, dest, "subset", 0, &out->subset) < 0
+                 ? -1
+                 : 0;
+    const gw_yaml_node_t *port = gw__cfg_get(dest, "port");
+    if (rc == 0 && port != NULL) {
+        size_t field = gw__cfg_push(c, "port");
+        if (gw__cfg_fields(c, port, port_fields, NULL) != 0 ||
+            gw__cfg_port(c, port, "number", 0, &out->port) < 0)
+            rc = -1;
+        gw__cfg_pop(c, field);
+    }
+    if (rc == 0)
+        rc = check_destination(c, dest, out);
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+/* One destination may omit its weight (100); several each need one, adding up to 100. */
+static int check_weights(gw__cfg_t *c, const gw_yaml_node_t *list, gw_http_route_t *route)
+{
+    unsigned total = 0;
+    const gw_yaml_node_t *last = NULL;
+    for (size_t i = 0; i < list->count; ++i) {
+        const gw_yaml_node_t *weight = gw__cfg_get(list->items[i], "weight");
+        if (weight == NULL && list->count == 1) {
+            route->routes[i].weight = 100;
+            return 0;
+        }
+        if (weight == NULL) {
+            size_t item = gw__cfg_push_index(c, i);
+            gw__cfg_push(c, "weight");
+            gw__cfg_fail(c, list->items[i], "required when a route has several destinations");
+            gw__cfg_pop(c, item);
+            return -1;
+        }
+        total += route->routes[i].weight;
+        last = weight;
+    }
+    if (total == 100)
+        return 0;
+    size_t item = gw__cfg_push_index(c, list->count - 1);
+    gw__cfg_push(c, "weight");
+    gw__cfg_fail(c, last, "weights of a route must add up to 100 (got %u)", total);
+    gw__cfg_pop(c, item);
+    return -1;
+}
+
+static int decode_destinations(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
+{
+    const gw_yaml_node_t *list = gw__cfg_get(http, "route");
+    if (list == NULL)
+        return gw__cfg_missing(c, http, "route");
+    size_t saved = gw__cfg_push(c, "route");
+    int rc = gw__cfg_expect_list(c, list);
+    if (rc == 0 && list->count == 0)
+        rc = gw__cfg_fail(c, list, "must list at least one destination");
+    if (rc == 0 && (route->routes = gw_arena_calloc(c->arena, list->count, sizeof(*route->routes))) == NULL)
+        rc = gw__cfg_fail(c, list, "out of memory");
+    for (size_t i = 0; rc == 0 && i < list->count; ++i) {
+        size_t item = gw__cfg_push_index(c, i);
+        rc = decode_destination(c, list->items[i], &route->routes[i]);
+        gw__cfg_pop(c, item);
+        route->route_count = i + 1;
+    }
+    if (rc == 0)
+        rc = check_weights(c, list, route);
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+static int decode_rewrite(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
+{
+    static const char *const fields[] = {"uri", NULL};
+    static const char *const unsupported[] = {"authority", "uriRegexRewrite", NULL};
+    const gw_yaml_node_t *rewrite = gw__cfg_get(http, "rewrite");
+    if (rewrite == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "rewrite");
+    int rc = gw__cfg_fields(c, rewrite, fields, unsupported) != 0 ||
+                     gw__cfg_string(c, rewrite, "uri", GW__CFG_REQUIRED, &route->rewrite_uri) < 0
+                 ? -1
+                 : 0;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+static int decode_http(gw__cfg_t *c, const gw_yaml_node_t *node, gw_http_route_t *route)
+{
+    static const char *const fields[] = {"name", "match", "route", "rewrite", "timeout", NULL};
+    static const char *const unsupported[] = {
+        "redirect", "directResponse", "delegate",         "retries",    "fault",   "mirror",
+        "mirrors",  "mirrorPercent",  "mirrorPercentage", "corsPolicy", "headers", NULL};
+    route->mark = gw__cfg_mark(c, node);
+    if (gw__cfg_fields(c, node, fields, unsupported) != 0 ||
+        gw__cfg_string(c, node, "name", 0, &route->name) < 0 || decode_matches(c, node, route) != 0 ||
+        decode_destinations(c, node, route) != 0 || decode_rewrite(c, node, route) != 0 ||
+        gw__cfg_duration(c, node, "timeout", GW__CFG_ALLOW_ZERO, &route->timeout_ms) < 0)
+        return -1;
+    return 0;
+}
+
+/* gateways: "namespace/name" or "name" (the VirtualService's namespace) of a Gateway, or "mesh".
+ * Stored as "namespace/name" so the server compares plain strings. */
+static int decode_gateways(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_virtual_service_t *vs)
+{
+    if (gw__cfg_strings(c, spec, "gateways", 0, &vs->gateways) <= 0)
+        return c->failed ? -1 : 0;
+    const gw_yaml_node_t *list = gw__cfg_get(spec, "gateways");
+    size_t saved = gw__cfg_push(c, "gateways");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < vs->gateways.count; ++i) {
+        const char *ref = vs->gateways.items[i], *slash = strchr(ref, '/');
+        if (strcmp(ref, "mesh") == 0)
+            continue;
+        size_t ns_len = slash != NULL ? (size_t)(slash - ref) : strlen(vs->meta.namespace_);
+        char *ns = slash != NULL ? gw_arena_strndup(c->arena, ref, ns_len) : vs->meta.namespace_;
+        const char *name = slash != NULL ? slash + 1 : ref;
+        size_t item = gw__cfg_push_index(c, i);
+        char shown[300];
+        if (ns == NULL)
+            rc = gw__cfg_fail(c, list->items[i], "out of memory");
+        else if (gw__cfg_find_document(c, "Gateway", ns, name) == NULL)
+            rc = gw__cfg_fail(c, list->items[i], "no Gateway %s/%s in this file",
+                              gw__cfg_show(shown, 128, ns), gw__cfg_show(shown + 128, 128, name));
+        else if (slash == NULL) {
+            char *full = gw_arena_alloc(c->arena, ns_len + strlen(name) + 2);
+            if (full == NULL)
+                rc = gw__cfg_fail(c, list->items[i], "out of memory");
+            else
+                sprintf(full, "%s/%s", ns, name);
+            vs->gateways.items[i] = full;
+        }
+        gw__cfg_pop(c, item);
+    }
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
+{
+    static const char *const fields[] = {"hosts", "gateways", "http", NULL};
+    static const char *const unsupported[] = {"tcp", "tls", "exportTo", NULL};
+    gw_virtual_service_t *vs = out;
+    if (gw__cfg_fields(c, spec, fields, unsupported) != 0 ||
+        gw__cfg_strings(c, spec, "hosts", GW__CFG_REQUIRED, &vs->hosts) < 0 ||
+        decode_gateways(c, spec, vs) != 0)
+        return -1;
+    const gw_yaml_node_t *http = gw__cfg_get(spec, "http");
+    if (http == NULL)
+        return gw__cfg_missing(c, spec, "http");
+    size_t saved = gw__cfg_push(c, "http");
+    int rc = gw__cfg_expect_list(c, http);
+    if (rc == 0 && http->count == 0)
+        rc = gw__cfg_fail(c, http, "must list at least one route");
+    if (rc == 0 && (vs->http = gw_arena_calloc(c->arena, http->count, sizeof(*vs->http))) == NULL)
+        rc = gw__cfg_fail(c, http, "out of memory");
+    for (size_t i = 0; rc == 0 && i < http->count; ++i) {
+        size_t item = gw__cfg_push_index(c, i);
+        rc = decode_http(c, http->items[i], &vs->http[i]);
+        gw__cfg_pop(c, item);
+        vs->http_count = i + 1;
+    }
+    gw__cfg_pop(c, saved);
+    return rc;
+}
