@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "error_page.h"
+#include "inflight.h"
 #include "path_normalize.h"
 #include "trace_context.h"
-#include "upstream_error_filter.h"
+#include "error_filter.h"
 #include "worker_upstream.h"
 #include "util/random.h"
 
@@ -178,6 +179,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
                           strlen(request_id));
     set_trace_context(req);
 
+    gw_inflight_track(req);
     h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
     memset(overrides, 0, sizeof(*overrides));
     gw_worker_upstream_select(state->upstream, target, overrides);
@@ -194,5 +196,5 @@ void gw_edge_handler_register(h2o_pathconf_t *pathconf, const gw_config_t *confi
     self->super.on_req = on_req;
     self->config = config;
     self->router = router;
-    gw_upstream_error_filter_register(pathconf);
+    gw_error_filter_register(pathconf, 0);
 }

@@ -16,6 +16,8 @@
 
 #include "admin_handler.h"
 #include "edge_handler.h"
+#include "error_filter.h"
+#include "inflight.h"
 #include "redirect_handler.h"
 #include "router.h"
 #include "tls_server.h"
@@ -115,6 +117,8 @@ static h2o_pathconf_t *register_listener_host(gw_runtime_t *runtime, listener_t 
         h2o_config_register_host(&runtime->globalconf, h2o_iovec_init(host, strlen(host)), port);
     listener->hosts[0] = hostconf;
     listener->hosts[1] = NULL;
+    /* requests h2o refuses before any handler runs (e.g. 413) are answered on the fallback path */
+    gw_error_filter_register(&hostconf->fallback_path, 1);
     return h2o_config_register_path(hostconf, "/", 0);
 }
 
@@ -236,16 +240,12 @@ static void on_accept(uv_stream_t *listener, int status)
     h2o_accept(accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free));
 }
 
-static int connections_open(worker_t *worker)
-{
-    return !h2o_linklist_is_empty(&worker->ctx.http1._conns) ||
-           !h2o_linklist_is_empty(&worker->ctx.http2._conns);
-}
-
+/* A stopping worker waits for requests in progress (up to the deadline), not for idle keep-alive connections;
+ * open websockets are cut when it stops. */
 static void on_drain_tick(uv_timer_t *timer)
 {
     worker_t *worker = timer->data;
-    if (!connections_open(worker) || uv_now(&worker->loop) >= worker->drain_deadline)
+    if (gw_inflight_count() == 0 || uv_now(&worker->loop) >= worker->drain_deadline)
         uv_stop(&worker->loop);
 }
 

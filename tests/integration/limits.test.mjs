@@ -1,8 +1,8 @@
-// Request limits of the edge (maxHeaderCount 100, maxHeaderBytes 16384,
+// Request limits of the edge (maxHeaderCount 90, maxHeaderBytes 16384,
 // maxBodyBytes 1 MiB) and the not-found answer, over h2 and http/1.1.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { assertErrorPage, echoFrom } from './lib/checks.mjs';
+import { assertErrorPage, assertGenericBody, echoFrom } from './lib/checks.mjs';
 import { h2, http1 } from './lib/http.mjs';
 import { startEdgeStack } from './lib/stack.mjs';
 
@@ -10,7 +10,7 @@ const MAX_BODY = 1048576;
 const PATH = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
 let s;
 before(async () => {
-    s = await startEdgeStack({ limits: { maxHeaderBytes: 16384, maxHeaderCount: 100, maxBodyBytes: MAX_BODY } });
+    s = await startEdgeStack({ limits: { maxHeaderBytes: 16384, maxHeaderCount: 90, maxBodyBytes: MAX_BODY } });
 });
 
 // One request over proto; returns the result.
@@ -25,8 +25,10 @@ function headers(count, valueLength) {
     return h;
 }
 
+// maxHeaderCount is 90 here: libh2o's HTTP/1.1 parser refuses more than 100
+// header lines itself (tested below), so the configured count stays under it.
 const tooMuch = [
-    ['too many headers (120)', headers(120, 4)],
+    ['too many headers (95 > maxHeaderCount 90)', headers(95, 4)],
     ['one header larger than maxHeaderBytes', { 'x-big': 'b'.repeat(17000) }],
     ['headers that add up to more than maxHeaderBytes', headers(20, 1000)],
 ];
@@ -48,11 +50,17 @@ for (const proto of ['h2', 'http/1.1']) {
         assert.equal(echo.headers['x-filler-79'], h['x-filler-79']);
     });
 
-    test(`${proto}: a body of maxBodyBytes + 1 -> 413`, async () => {
+    test(`${proto}: a body of maxBodyBytes + 1 is refused`, async () => {
         const before = await s.up['mnist-alice'].count();
-        const res = await send(proto, { method: 'POST', body: Buffer.alloc(MAX_BODY + 1, 'z'),
-                                        headers: { accept: 'application/json' } });
-        assertErrorPage(res, 413, { json: true });
+        const attempt = send(proto, { method: 'POST', body: Buffer.alloc(MAX_BODY + 1, 'z'),
+                                      headers: { accept: 'application/json' } });
+        if (proto === 'h2') {
+            // libh2o 2.2.5 resets an h2 stream whose body outgrows the limit (REFUSED_STREAM) before any
+            // handler can answer: see docs/configuration.md, "Limits".
+            await assert.rejects(attempt, (e) => /REFUSED_STREAM|code 7\b/.test(String(e)), 'stream not refused');
+        } else {
+            assertErrorPage(await attempt, 413, { json: true });
+        }
         assert.equal(await s.up['mnist-alice'].count(), before, 'reached the upstream');
     });
 
@@ -84,6 +92,14 @@ test('http/1.1: a content-length over maxBodyBytes -> 413 before the body is sen
                                                                   accept: 'application/json' },
                                                        timeoutMs: 5000 });
     assertErrorPage(res, 413, { json: true });
+});
+
+test('http/1.1: more than 100 header lines -> 400 from the parser, nothing forwarded', async () => {
+    const before = await s.up['mnist-alice'].count();
+    const res = await http1(`${s.gw.origin}${PATH}`, { ...s.client, headers: headers(120, 4) });
+    assert.equal(res.status, 400);
+    assertGenericBody(res.body.toString());
+    assert.equal(await s.up['mnist-alice'].count(), before, 'reached the upstream');
 });
 
 test('a prefix route does not match a path that only starts like it', async () => {
