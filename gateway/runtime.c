@@ -119,7 +119,11 @@ static h2o_pathconf_t *register_listener_host(gw_runtime_t *runtime, listener_t 
     listener->hosts[1] = NULL;
     /* requests h2o refuses before any handler runs (e.g. 413) are answered on the fallback path */
     gw_error_filter_register(&hostconf->fallback_path, 1);
-    return h2o_config_register_path(hostconf, "/", 0);
+    /* h2o would print each request error to stderr itself; tenantgate logs them in its own format */
+    hostconf->fallback_path.error_log.emit_request_errors = 0;
+    h2o_pathconf_t *pathconf = h2o_config_register_path(hostconf, "/", 0);
+    pathconf->error_log.emit_request_errors = 0;
+    return pathconf;
 }
 
 static uint16_t first_https_port(const gw_config_t *config)
