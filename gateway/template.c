@@ -3,59 +3,37 @@
 #include <stdio.h>
 #include <string.h>
 
-static size_t html_escaped_len(const char *s)
+/* The HTML entity for c, or NULL when c stands for itself. */
+static const char *html_entity(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&#34;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
+/* Writes s HTML-escaped at dst (or only measures it when dst is NULL); returns the length. */
+static size_t html_escape(char *dst, const char *s)
 {
     size_t len = 0;
     for (; *s != '\0'; ++s) {
-        switch (*s) {
-        case '&':
-            len += 5;
-            break;
-        case '<':
-        case '>':
-            len += 4;
-            break;
-        case '"':
-        case '\'':
-            len += 6;
-            break;
-        default:
-            len += 1;
-        }
+        const char *entity = html_entity(*s);
+        size_t n = entity != NULL ? strlen(entity) : 1;
+        if (dst != NULL)
+            memcpy(dst + len, entity != NULL ? entity : s, n);
+        len += n;
     }
     return len;
-}
-
-static char *html_escape(char *dst, const char *s)
-{
-    for (; *s != '\0'; ++s) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&#34;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        }
-        if (rep != NULL) {
-            size_t n = strlen(rep);
-            memcpy(dst, rep, n);
-            dst += n;
-        } else {
-            *dst++ = *s;
-        }
-    }
-    return dst;
 }
 
 static const char *lookup(const gw_template_var_t *vars, size_t var_count, const char *name, size_t name_len)
@@ -82,10 +60,7 @@ static size_t render(char *out, const char *tmpl, size_t tmpl_len, const gw_temp
         if (close == NULL)
             break;
         const char *value = lookup(vars, var_count, open + 2, (size_t)(close - open - 2));
-        if (out != NULL)
-            len = (size_t)(html_escape(out + len, value) - out);
-        else
-            len += html_escaped_len(value);
+        len += html_escape(out != NULL ? out + len : NULL, value);
         p = close + 2;
     }
     return len;

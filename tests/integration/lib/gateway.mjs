@@ -24,7 +24,7 @@ const q = (s) => JSON.stringify(String(s));
  *   ports: {adminPort, httpsPort, httpPort}; certs: makeCerts() result;
  *   limits: overrides of the TenantGate limits; stripHeaders: list;
  *   services: [{name, namespace, host, port, prefix, sni?, subjectAltNames?,
- *               connectTimeout?, tls? ('MUTUAL' | 'DISABLE')}]
+ *               connectTimeout?, tls? ('MUTUAL' | 'DISABLE'), timeout? (route, e.g. '1s'), rewrite? (uri)}]
  */
 export function edgeConfig({ adminPort, httpsPort, httpPort, certs, limits = {}, stripHeaders = ['x-forwarded-user'],
                              services = [], threads = 2 }) {
@@ -104,7 +104,7 @@ spec:
   http:
   - match: [{uri: {prefix: ${s.prefix}}}]
     route: [{destination: {host: ${s.host}, subset: v1}}]
-`);
+${s.timeout ? `    timeout: ${s.timeout}\n` : ''}${s.rewrite ? `    rewrite: {uri: ${s.rewrite}}\n` : ''}`);
     }
     return docs.join('---\n');
 }

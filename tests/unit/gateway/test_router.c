@@ -1,0 +1,195 @@
+/* The routing table: precedence of exact and prefix matches, weighted picks,
+ * clusters built from ServiceEntry endpoints and DestinationRule subsets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "router.h"
+
+/* Plaintext upstreams: the router test needs no certificate files. */
+static const char routes_yaml[] =
+    "apiVersion: networking.istio.io/v1beta1\n"
+    "kind: Gateway\n"
+    "metadata: {name: gw, namespace: istio-system}\n"
+    "spec:\n"
+    "  servers:\n"
+    "  - port: {number: 18080, name: http, protocol: HTTP}\n"
+    "    bind: 127.0.0.1\n"
+    "    hosts: ['*']\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1beta1\n"
+    "kind: ServiceEntry\n"
+    "metadata: {name: mnist, namespace: kubeflow-alice}\n"
+    "spec:\n"
+    "  hosts: [mnist.kubeflow-alice.svc.cluster.local]\n"
+    "  resolution: STATIC\n"
+    "  ports: [{number: 8500, name: http, protocol: HTTP}]\n"
+    "  endpoints:\n"
+    "  - {address: 127.0.0.1, ports: {http: 18501}, labels: {version: v1}}\n"
+    "  - {address: 127.0.0.2, ports: {http: 18501}, labels: {version: v1}}\n"
+    "  - {address: 127.0.0.1, ports: {http: 18502}, labels: {version: v2}}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1beta1\n"
+    "kind: DestinationRule\n"
+    "metadata: {name: mnist, namespace: kubeflow-alice}\n"
+    "spec:\n"
+    "  host: mnist.kubeflow-alice.svc.cluster.local\n"
+    "  subsets:\n"
+    "  - {name: v1, labels: {version: v1}}\n"
+    "  - {name: v2, labels: {version: v2}}\n"
+    "---\n"
+    "apiVersion: networking.istio.io/v1beta1\n"
+    "kind: VirtualService\n"
+    "metadata: {name: mnist, namespace: kubeflow-alice}\n"
+    "spec:\n"
+    "  hosts: ['*']\n"
+    "  gateways: [istio-system/gw]\n"
+    "  http:\n"
+    "  - name: split\n"
+    "    match: [{uri: {prefix: /serving/kubeflow-alice/mnist/}}]\n"
+    "    route:\n"
+    "    - {destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}, weight: 95}\n"
+    "    - {destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v2}, weight: 5}\n"
+    "  - name: v2-only\n"
+    "    match: [{uri: {prefix: /serving/kubeflow-alice/mnist/v2/}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v2}}]\n"
+    "  - name: exact\n"
+    "    match: [{uri: {exact: /serving/kubeflow-alice/mnist/v2/}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n"
+    "  - name: short\n"
+    "    match: [{uri: {prefix: /serving/}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n";
+
+typedef struct {
+    gw_config_t *config;
+    gw_router_t *router;
+} fixture_t;
+
+static int setup(void **state)
+{
+    static fixture_t fixture;
+    char err[GW_CONFIG_ERROR_SIZE];
+    fixture.config = gw_config_load_buffer("/tmp/router-test.yaml", routes_yaml, strlen(routes_yaml), err);
+    if (fixture.config == NULL) {
+        fprintf(stderr, "config: %s\n", err);
+        return -1;
+    }
+    char router_err[1024];
+    fixture.router = gw_router_new(fixture.config, router_err, sizeof(router_err));
+    if (fixture.router == NULL) {
+        fprintf(stderr, "router: %s\n", router_err);
+        return -1;
+    }
+    *state = &fixture;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *fixture = *state;
+    gw_router_free(fixture->router);
+    gw_config_release(fixture->config);
+    return 0;
+}
+
+static const char *route_for(const gw_router_t *router, const char *path, size_t *matched)
+{
+    const gw_route_t *route = gw_router_match(router, path, strlen(path), matched);
+    return route != NULL ? route->config->name : NULL;
+}
+
+static void test_precedence(void **state)
+{
+    fixture_t *fixture = *state;
+    static const struct {
+        const char *path;
+        const char *route;
+        size_t matched;
+    } cases[] = {
+        {"/serving/kubeflow-alice/mnist/v2/", "exact", 33},
+        {"/serving/kubeflow-alice/mnist/v2/x", "v2-only", 33},
+        {"/serving/kubeflow-alice/mnist/v1/models/mnist", "split", 30},
+        {"/serving/kubeflow-alice/mnist/", "split", 30},
+        {"/serving/kubeflow-alice/mnist", "short", 9},
+        {"/serving/", "short", 9},
+        {"/serving", NULL, 0},
+        {"/", NULL, 0},
+        {"/notebook/kubeflow-alice/", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        size_t matched = 0;
+        const char *name = route_for(fixture->router, cases[i].path, &matched);
+        if (cases[i].route == NULL) {
+            if (name != NULL)
+                fail_msg("%s: expected no route, got %s", cases[i].path, name);
+            continue;
+        }
+        if (name == NULL || strcmp(name, cases[i].route) != 0)
+            fail_msg("%s: expected %s, got %s", cases[i].path, cases[i].route, name ? name : "(none)");
+        assert_int_equal(matched, cases[i].matched);
+    }
+}
+
+static void test_weights_split_by_roll(void **state)
+{
+    fixture_t *fixture = *state;
+    size_t matched;
+    const gw_route_t *route =
+        gw_router_match(fixture->router, "/serving/kubeflow-alice/mnist/x", 31, &matched);
+    assert_non_null(route);
+    assert_int_equal(route->total_weight, 100);
+    assert_int_equal(route->target_count, 2);
+    unsigned v1 = 0, v2 = 0;
+    for (unsigned roll = 0; roll < route->total_weight; ++roll) {
+        const gw_route_target_t *target = gw_route_pick(route, roll);
+        if (strcmp(target->config->subset, "v1") == 0)
+            ++v1;
+        else
+            ++v2;
+    }
+    assert_int_equal(v1, 95);
+    assert_int_equal(v2, 5);
+}
+
+static void test_clusters_follow_subset_labels(void **state)
+{
+    fixture_t *fixture = *state;
+    const gw_cluster_table_t *clusters = gw_router_clusters(fixture->router);
+    /* v1 and v2 of one host: two clusters, shared by every route that names them */
+    assert_int_equal(clusters->count, 2);
+    for (size_t i = 0; i < clusters->count; ++i) {
+        const gw_cluster_t *cluster = &clusters->clusters[i];
+        assert_null(cluster->ssl_ctx);
+        assert_int_equal(cluster->port, 8500);
+        if (strcmp(cluster->subset, "v1") == 0) {
+            assert_int_equal(cluster->endpoint_count, 2);
+            assert_string_equal(cluster->endpoints[0].label, "127.0.0.1:18501");
+            assert_string_equal(cluster->endpoints[1].label, "127.0.0.2:18501");
+        } else {
+            assert_string_equal(cluster->subset, "v2");
+            assert_int_equal(cluster->endpoint_count, 1);
+            assert_string_equal(cluster->endpoints[0].label, "127.0.0.1:18502");
+        }
+    }
+    /* every target has a distinct slot */
+    size_t slots = gw_router_slot_count(fixture->router);
+    assert_int_equal(slots, 5);
+    for (size_t s = 0; s < slots; ++s)
+        assert_int_equal(gw_router_slot(fixture->router, s)->slot, s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_weights_split_by_roll),
+        cmocka_unit_test(test_clusters_follow_subset_labels),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
