@@ -3,6 +3,11 @@
 
 #include "config_kinds.h"
 
+/* libh2o 2.2.5 refuses a request head over 100 header lines or about 400 KiB itself (HTTP/1.1: 400;
+ * h2: stream refused) before tenantgate sees it: the configurable limits stay below that. */
+#define MAX_HEADER_COUNT 100
+#define MAX_HEADER_BYTES (256u << 10)
+
 void gw__settings_defaults(gw_settings_t *s)
 {
     memset(s, 0, sizeof(*s));
@@ -54,8 +59,8 @@ static int decode_limits(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t
     uint64_t header_bytes = s->limits.max_header_bytes, header_count = s->limits.max_header_count,
              body_bytes = s->limits.max_body_bytes;
     int rc = gw__cfg_fields(c, limits, fields, NULL) != 0 ||
-                     gw__cfg_uint(c, limits, "maxHeaderBytes", 0, 1, 16u << 20, &header_bytes) < 0 ||
-                     gw__cfg_uint(c, limits, "maxHeaderCount", 0, 1, 10000, &header_count) < 0 ||
+                     gw__cfg_uint(c, limits, "maxHeaderBytes", 0, 1, MAX_HEADER_BYTES, &header_bytes) < 0 ||
+                     gw__cfg_uint(c, limits, "maxHeaderCount", 0, 1, MAX_HEADER_COUNT, &header_count) < 0 ||
                      gw__cfg_uint(c, limits, "maxBodyBytes", 0, 0, (uint64_t)1 << 40, &body_bytes) < 0 ||
                      gw__cfg_duration(c, limits, "requestTimeout", 0, &s->limits.request_timeout_ms) < 0 ||
                      gw__cfg_duration(c, limits, "idleTimeout", 0, &s->limits.idle_timeout_ms) < 0

@@ -160,6 +160,10 @@ static const row_t rows[] = {
      TG "  limits: {maxHeaderBytes: 16Ki}\n"
         "---\n" GW,
      "test.yaml:5:28: spec.limits.maxHeaderBytes: expected an integer, got \"16Ki\""},
+    {"header count over libh2o's own limit",
+     TG "  limits: {maxHeaderCount: 101}\n"
+        "---\n" GW,
+     "test.yaml:5:28: spec.limits.maxHeaderCount: must be between 1 and 100 (got 101)"},
     {"unknown limit",
      TG "  limits: {maxUriBytes: 1}\n"
         "---\n" GW,
