@@ -14,48 +14,12 @@ void gw_cluster_table_init(gw_cluster_table_t *table)
     table->count = 0;
 }
 
-static const gw_service_port_t *find_service_port(const gw_service_entry_t *service, uint16_t port)
-{
-    if (port == 0)
-        return service->port_count == 1 ? &service->ports[0] : NULL;
-    for (size_t i = 0; i < service->port_count; ++i)
-        if (service->ports[i].number == port)
-            return &service->ports[i];
-    return NULL;
-}
-
-static const gw_subset_t *find_subset(const gw_destination_rule_t *rule, const char *name)
-{
-    for (size_t i = 0; rule != NULL && i < rule->subset_count; ++i)
-        if (strcmp(rule->subsets[i].name, name) == 0)
-            return &rule->subsets[i];
-    return NULL;
-}
-
-static const char *label_value(const gw_labels_t *labels, const char *key)
-{
-    for (size_t i = 0; i < labels->count; ++i)
-        if (strcmp(labels->keys[i], key) == 0)
-            return labels->values[i];
-    return NULL;
-}
-
-static int labels_select(const gw_labels_t *selector, const gw_labels_t *labels)
-{
-    for (size_t i = 0; i < selector->count; ++i) {
-        const char *value = label_value(labels, selector->keys[i]);
-        if (value == NULL || strcmp(value, selector->values[i]) != 0)
-            return 0;
-    }
-    return 1;
-}
-
 /* The port an endpoint serves the service port on: its own mapping by port name, else the service's number.
  */
 static long endpoint_port(const gw_endpoint_t *endpoint, const gw_service_port_t *service_port)
 {
     const char *mapped =
-        service_port->name != NULL ? label_value(&endpoint->ports, service_port->name) : NULL;
+        service_port->name != NULL ? gw_labels_get(&endpoint->ports, service_port->name) : NULL;
     if (mapped == NULL)
         return service_port->number;
     char *end;
@@ -108,7 +72,7 @@ static int cluster_build(gw_cluster_t *cluster, const gw_config_t *config, const
         snprintf(err, err_size, "no ServiceEntry lists host %s", host);
         return -1;
     }
-    const gw_service_port_t *service_port = find_service_port(service, port);
+    const gw_service_port_t *service_port = gw_service_entry_find_port(service, port);
     if (service_port == NULL) {
         snprintf(err, err_size, "ServiceEntry %s/%s has no port %u", service->meta.namespace_,
                  service->meta.name, port);
@@ -116,7 +80,7 @@ static int cluster_build(gw_cluster_t *cluster, const gw_config_t *config, const
     }
     const gw_destination_rule_t *rule = gw_config_find_destination_rule(config, host);
     const gw_subset_t *subset = NULL;
-    if (subset_name != NULL && (subset = find_subset(rule, subset_name)) == NULL) {
+    if (subset_name != NULL && (subset = gw_destination_rule_find_subset(rule, subset_name)) == NULL) {
         snprintf(err, err_size, "no DestinationRule subset %s for host %s", subset_name, host);
         return -1;
     }
@@ -148,7 +112,7 @@ static int cluster_build(gw_cluster_t *cluster, const gw_config_t *config, const
 
     for (size_t i = 0; i < service->endpoint_count; ++i) {
         const gw_endpoint_t *endpoint = &service->endpoints[i];
-        if (subset != NULL && !labels_select(&subset->labels, &endpoint->labels))
+        if (subset != NULL && !gw_labels_select(&subset->labels, &endpoint->labels))
             continue;
         long endpoint_port_number = endpoint_port(endpoint, service_port);
         if (endpoint_port_number < 0) {
@@ -184,7 +148,8 @@ long gw_cluster_table_intern(gw_cluster_table_t *table, const gw_config_t *confi
                              const char *subset, uint16_t port, char *err, size_t err_size)
 {
     const gw_service_entry_t *service = gw_config_find_service(config, host);
-    const gw_service_port_t *service_port = service != NULL ? find_service_port(service, port) : NULL;
+    const gw_service_port_t *service_port =
+        service != NULL ? gw_service_entry_find_port(service, port) : NULL;
     if (service_port != NULL) {
         for (size_t i = 0; i < table->count; ++i) {
             const gw_cluster_t *cluster = &table->clusters[i];

@@ -240,4 +240,16 @@ const gw_service_entry_t *gw_config_find_service(const gw_config_t *config, cons
 /** Finds the DestinationRule for host, or NULL. */
 const gw_destination_rule_t *gw_config_find_destination_rule(const gw_config_t *config, const char *host);
 
+/** Finds a subset of rule by name (rule may be NULL), or NULL. */
+const gw_subset_t *gw_destination_rule_find_subset(const gw_destination_rule_t *rule, const char *name);
+
+/** Finds the port of service with that number, or its only port when number is 0; NULL if none. */
+const gw_service_port_t *gw_service_entry_find_port(const gw_service_entry_t *service, uint16_t number);
+
+/** The value of key in labels, or NULL. */
+const char *gw_labels_get(const gw_labels_t *labels, const char *key);
+
+/** Whether labels carry every key=value of selector (an empty selector selects everything). */
+int gw_labels_select(const gw_labels_t *selector, const gw_labels_t *labels);
+
 #endif

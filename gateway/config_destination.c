@@ -126,18 +126,6 @@ static int decode_policy(gw__cfg_t *c, const gw_yaml_node_t *parent, gw_traffic_
     return rc;
 }
 
-static int selects(const gw_labels_t *selector, const gw_labels_t *labels)
-{
-    for (size_t i = 0; i < selector->count; ++i) {
-        size_t j = 0;
-        while (j < labels->count && strcmp(selector->keys[i], labels->keys[j]) != 0)
-            ++j;
-        if (j == labels->count || strcmp(selector->values[i], labels->values[j]) != 0)
-            return 0;
-    }
-    return 1;
-}
-
 static int decode_subset(gw__cfg_t *c, const gw_yaml_node_t *node, const gw_destination_rule_t *rule,
                          const gw_service_entry_t *se, size_t index, gw_subset_t *subset)
 {
@@ -158,7 +146,7 @@ static int decode_subset(gw__cfg_t *c, const gw_yaml_node_t *node, const gw_dest
         decode_policy(c, node, &subset->traffic_policy) != 0)
         return -1;
     for (size_t e = 0; e < se->endpoint_count; ++e)
-        if (selects(&subset->labels, &se->endpoints[e].labels))
+        if (gw_labels_select(&subset->labels, &se->endpoints[e].labels))
             return 0;
     const gw_yaml_node_t *labels = gw__cfg_get(node, "labels");
     gw__cfg_push(c, "labels");

@@ -60,15 +60,6 @@ static int decode_matches(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_rout
     return rc;
 }
 
-static const gw_subset_t *find_subset(const gw_destination_rule_t *rule, const char *name)
-{
-    for (size_t i = 0; rule != NULL && i < rule->subset_count; ++i)
-        if (strcmp(rule->subsets[i].name, name) == 0)
-            return &rule->subsets[i];
-    return NULL;
-}
-
-/* The destination must name a ServiceEntry host, one of its ports and a subset of its DestinationRule. */
 static int check_destination(gw__cfg_t *c, const gw_yaml_node_t *dest, const gw_route_destination_t *out)
 {
     const gw__host_ref_t *ref = gw__host_index_find(&c->impl->services, out->host);
@@ -87,7 +78,7 @@ static int check_destination(gw__cfg_t *c, const gw_yaml_node_t *dest, const gw_
         const gw_yaml_node_t *at = gw__cfg_get(dest, "subset");
         if (rule == NULL)
             return gw__cfg_fail(c, at, "no DestinationRule for host \"%s\" defines subsets", shown);
-        if (find_subset(rule, out->subset) == NULL)
+        if (gw_destination_rule_find_subset(rule, out->subset) == NULL)
             return gw__cfg_fail(c, at, "DestinationRule %s/%s has no subset \"%s\"", rule->meta.namespace_,
                                 rule->meta.name, gw__cfg_show(shown, sizeof(shown), out->subset));
     } else if (se->endpoint_count == 0) {
@@ -100,10 +91,7 @@ static int check_destination(gw__cfg_t *c, const gw_yaml_node_t *dest, const gw_
         return gw__cfg_fail(c, dest, "required: ServiceEntry %s/%s has %zu ports", se->meta.namespace_,
                             se->meta.name, se->port_count);
     }
-    for (size_t i = 0; out->port != 0 && i < se->port_count; ++i)
-        if (se->ports[i].number == out->port)
-            return 0;
-    if (out->port == 0)
+    if (gw_service_entry_find_port(se, out->port) != NULL)
         return 0;
     char ports[128] = "";
     size_t len = 0;
