@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { makeCerts } from './lib/certs.mjs';
 import { CookieJar, createBrowser, parseForms, siteOf } from './lib/browserless.mjs';
 import { pkcePair, randomValue, startIdp, USERS } from './lib/idp.mjs';
 import { runCommand, sourceDir } from './lib/procs.mjs';
@@ -441,6 +443,44 @@ test('--id-token-alg ES256 signs ID tokens with the EC key', async () => {
     }
 });
 
+test('back-channel logout over https trusts --backchannel-ca, and nothing else', async () => {
+    const certs = await makeCerts();
+    const received = [];
+    const server = https.createServer({ cert: certs.read('server.pem'), key: certs.read('server.key') }, (req, res) => {
+        req.resume();
+        req.on('end', () => {
+            received.push(req.url);
+            res.writeHead(204);
+            res.end();
+        });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+        const uri = `https://127.0.0.1:${server.address().port}/authservice/backchannel-logout`;
+        const common = { redirectUris: [`${rp.origin}/callback`], backchannelLogoutUri: uri };
+        const [trusting, untrusting] = await Promise.all([
+            startIdp({ ...common, name: 'idp-tls', backchannelCa: certs.path('edge-ca.pem') }),
+            startIdp({ ...common, name: 'idp-tls-noca' }),
+        ]);
+        for (const [p, status] of [[trusting, 204], [untrusting, 0]]) {
+            const { challenge } = pkcePair();
+            const res = await createBrowser().login(p.authorizeUrl({ state: 's', nonce: 'n', challenge }),
+                                                    { username: USERS.alice.username, password: USERS.alice.password });
+            assert.equal(new URL(res.url).pathname, '/callback');
+            const out = await p.logout(USERS.alice.username);
+            assert.equal(out.sessions, 1);
+            assert.equal(out.backchannel[0].status, status, JSON.stringify(out));
+            const last = (await p.lastBackchannel()).last;
+            assert.equal(last.status, status);
+            if (!status) assert.match(last.error, /CERT|SIGNATURE|SELF_SIGNED|UNABLE/i);
+        }
+        assert.deepEqual(received, ['/authservice/backchannel-logout'], 'only the trusting IdP got through');
+    } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+    }
+});
+
 test('the IdP refuses bad command lines with exit 2 and a reason', async () => {
     const script = join(sourceDir, 'tests', 'fixtures', 'idp.mjs');
     const dir = mkdtempSync(join(tmpdir(), 'tg-idp-cli-'));
@@ -476,24 +516,24 @@ test('the IdP refuses bad command lines with exit 2 and a reason', async () => {
 test('cookie jar: prefixes, Secure, Domain, Path, expiry and deletion', () => {
     let now = Date.parse('2030-01-01T00:00:00Z');
     const jar = new CookieJar({ now: () => now });
-    const https = 'https://gw.example.com/app/x';
+    const secureUrl = 'https://gw.example.com/app/x';
     const plain = 'http://gw.example.com/app/x';
     const cases = [
         // [url, set-cookie, stored?, reason pattern]
-        [https, '__Host-a=1; Secure; Path=/; HttpOnly; SameSite=Lax', true],
-        [https, '__Host-b=1; Secure; Path=/app', false, /Path=\//],
-        [https, '__Host-c=1; Secure; Path=/; Domain=gw.example.com', false, /Domain/],
+        [secureUrl, '__Host-a=1; Secure; Path=/; HttpOnly; SameSite=Lax', true],
+        [secureUrl, '__Host-b=1; Secure; Path=/app', false, /Path=\//],
+        [secureUrl, '__Host-c=1; Secure; Path=/; Domain=gw.example.com', false, /Domain/],
         [plain, '__Host-d=1; Secure; Path=/', false, /insecure origin/],
-        [https, '__Host-e=1; Path=/', false, /without Secure/],
-        [https, '__Secure-f=1', false, /without Secure/],
-        [https, '__secure-F=1; Secure', true],
+        [secureUrl, '__Host-e=1; Path=/', false, /without Secure/],
+        [secureUrl, '__Secure-f=1', false, /without Secure/],
+        [secureUrl, '__secure-F=1; Secure', true],
         [plain, 's=1; Secure', false, /insecure origin/],
-        [https, 'dom=1; Domain=example.com; Path=/', true],
-        [https, 'evil=1; Domain=other.com', false, /does not match/],
-        [https, 'n=1; SameSite=None', false, /SameSite=None/],
-        [https, 'p=1', true],
-        [https, 'old=1; Expires=Wed, 01 Jan 2020 00:00:00 GMT', false, /deleted/],
-        [https, 'noeq', false, /malformed/],
+        [secureUrl, 'dom=1; Domain=example.com; Path=/', true],
+        [secureUrl, 'evil=1; Domain=other.com', false, /does not match/],
+        [secureUrl, 'n=1; SameSite=None', false, /SameSite=None/],
+        [secureUrl, 'p=1', true],
+        [secureUrl, 'old=1; Expires=Wed, 01 Jan 2020 00:00:00 GMT', false, /deleted/],
+        [secureUrl, 'noeq', false, /malformed/],
     ];
     for (const [url, sc, stored, reason] of cases) {
         const r = jar.setCookie(url, sc);
@@ -511,11 +551,11 @@ test('cookie jar: prefixes, Secure, Domain, Path, expiry and deletion', () => {
     // an insecure origin cannot shadow a Secure cookie
     assert.equal(jar.setCookie(plain, '__secure-F=evil; Path=/').stored, false);
     // Max-Age wins over Expires; expiry and deletion
-    assert.equal(jar.setCookie(https, 'p=2; Max-Age=60; Expires=Wed, 01 Jan 2020 00:00:00 GMT').reason, 'replaced');
-    assert.equal(jar.get(https, 'p').value, '2');
+    assert.equal(jar.setCookie(secureUrl, 'p=2; Max-Age=60; Expires=Wed, 01 Jan 2020 00:00:00 GMT').reason, 'replaced');
+    assert.equal(jar.get(secureUrl, 'p').value, '2');
     now += 61 * 1000;
-    assert.equal(jar.get(https, 'p'), undefined, 'expired');
-    assert.equal(jar.setCookie(https, '__Host-a=; Secure; Path=/; Max-Age=0').reason, 'deleted');
+    assert.equal(jar.get(secureUrl, 'p'), undefined, 'expired');
+    assert.equal(jar.setCookie(secureUrl, '__Host-a=; Secure; Path=/; Max-Age=0').reason, 'deleted');
     assert.equal(jar.header('https://gw.example.com/'), 'dom=1');
 });
 
