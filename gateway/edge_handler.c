@@ -5,6 +5,7 @@
 #include "error_page.h"
 #include "inflight.h"
 #include "path_normalize.h"
+#include "reset_flood_guard.h"
 #include "trace_context.h"
 #include "error_filter.h"
 #include "worker_upstream.h"
@@ -147,6 +148,11 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     edge_handler_t *self = (edge_handler_t *)_self;
     const gw_settings_t *settings = &self->config->settings;
     edge_context_t *state = h2o_context_get_handler_context(req->conn->ctx, &self->super);
+
+    if (gw_reset_flood_guard_check(req)) {
+        gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
+        return 0;
+    }
 
     char *request_id = h2o_mem_alloc_pool(&req->pool, GW_REQUEST_ID_SIZE);
     if (gw_request_id_generate(request_id) != 0)
