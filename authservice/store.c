@@ -51,8 +51,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* ---- URL parsing ----------------------------------------------------------------------------------------
- */
+/* ---- URL parsing ---- */
 
 static int is_alnum(char c)
 {
@@ -344,8 +343,7 @@ void as_store_url_free(as_store_url_t *url)
     memset(url, 0, sizeof(*url));
 }
 
-/* ---- secrets --------------------------------------------------------------------------------------------
- */
+/* ---- secrets ---- */
 
 char *as__store_read_secret_file(const char *path, char *err, size_t errlen)
 {
@@ -417,8 +415,7 @@ void as__store_secret_free(char *secret)
     free(secret);
 }
 
-/* ---- open / close ---------------------------------------------------------------------------------------
- */
+/* ---- open / close ---- */
 
 static int printable_no_space(const char *s, size_t len)
 {
@@ -515,8 +512,7 @@ const char *as_store_backend(const as_store_t *store)
     return store->ops->name;
 }
 
-/* ---- ops ------------------------------------------------------------------------------------------------
- */
+/* ---- ops ---- */
 
 /* A prefixed key: short ones on the stack, long ones on the heap. */
 typedef struct {

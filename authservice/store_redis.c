@@ -24,6 +24,9 @@
 
 #define MAX_CMDS 5
 #define PEER_MAX 300
+/* While connected through Sentinel, how often the Sentinel that answered is asked again: a forced failover
+ * leaves the old master writable until Sentinel demotes it, which takes seconds. */
+#define SENTINEL_WATCH_MS 1000
 
 typedef enum { R_GET, R_SET, R_ADD, R_COUNT, R_MEMBERS, R_EXEC } reply_kind_t;
 typedef enum { OP_QUEUED, OP_SENT, OP_ORPHAN, OP_DEFERRED } op_state_t;
@@ -84,6 +87,10 @@ struct rd_store {
     phase_t phase;
     redisAsyncContext *ac;  /* data connection: connecting, handshaking or ready */
     redisAsyncContext *sac; /* Sentinel being asked */
+    redisAsyncContext *wac; /* Sentinel watched while connected */
+    int wac_busy;           /* a question to wac is unanswered */
+    char sac_ip[INET6_ADDRSTRLEN], sentinel_ip[INET6_ADDRSTRLEN], master_ip[INET6_ADDRSTRLEN];
+    uint16_t sac_port, sentinel_port, master_port; /* numeric: being asked, answered last, its answer */
     size_t sentinel_next, sentinel_tried, sentinel_current, sentinel_first;
     unsigned conn_gen; /* bumped per connection; stale resolutions compare it */
     char peer[PEER_MAX];
@@ -92,7 +99,7 @@ struct rd_store {
     int was_ready;
     uint64_t rng;
 
-    uv_timer_t connect_timer, reconnect_timer, cmd_timer;
+    uv_timer_t connect_timer, reconnect_timer, cmd_timer, watch_timer;
     uint64_t cmd_timer_due; /* loop time the cmd_timer fires at, UINT64_MAX when stopped */
     uv_idle_t idle;         /* delivers deferred results on the next loop iteration */
     op_list_t waiting, orphans, deferred;
@@ -109,9 +116,9 @@ static void on_reply(redisAsyncContext *c, void *reply, void *privdata);
 static void on_idle(uv_idle_t *idle);
 static void on_cmd_timer(uv_timer_t *timer);
 static void on_reconnect_timer(uv_timer_t *timer);
+static void on_watch_timer(uv_timer_t *timer);
 
-/* ---- lists and ops --------------------------------------------------------------------------------------
- */
+/* ---- lists and ops ---- */
 
 static void list_push(op_list_t *l, op_t *op)
 {
@@ -202,8 +209,7 @@ static void arm_cmd_timer(rd_store_t *st)
         uv_timer_start(&st->cmd_timer, on_cmd_timer, next > now ? next - now : 0, 0);
 }
 
-/* ---- connection state -----------------------------------------------------------------------------------
- */
+/* ---- connection state ---- */
 
 static uint32_t jittered(rd_store_t *st, uint32_t ms)
 {
@@ -228,9 +234,14 @@ static void attempt_failed(rd_store_t *st)
     if (st->closing)
         return;
     uv_timer_stop(&st->connect_timer);
+    uv_timer_stop(&st->watch_timer);
     st->phase = PH_BACKOFF;
     st->conn_gen++;
     st->failed_attempts++;
+    redisAsyncContext *watched = st->wac;
+    st->wac = NULL;
+    if (watched != NULL)
+        redisAsyncFree(watched);
     for (op_t *op = st->waiting.head, *next; op != NULL; op = next) {
         next = op->next;
         if (op->state == OP_QUEUED) {
@@ -354,9 +365,11 @@ static void on_ready(redisAsyncContext *c, void *reply, void *privdata)
     uv_timer_stop(&st->connect_timer);
     st->phase = PH_READY;
     st->backoff_ms = st->reconnect_min_ms;
+    if (st->sentinel)
+        uv_timer_start(&st->watch_timer, on_watch_timer, SENTINEL_WATCH_MS, SENTINEL_WATCH_MS);
     const char *verb = st->was_ready ? "reconnected to" : "connected to";
     if (st->failed_attempts > 0)
-        tg_log_info("store", "redis: %s %s (db %u) after %u failed attempts", verb, st->peer, st->db,
+        tg_log_info("store", "redis: %s %s (db %u) after %u failed attempt(s)", verb, st->peer, st->db,
                     st->failed_attempts);
     else
         tg_log_info("store", "redis: %s %s (db %u)", verb, st->peer, st->db);
@@ -401,8 +414,7 @@ static void flush_queued(rd_store_t *st)
     }
 }
 
-/* ---- replies --------------------------------------------------------------------------------------------
- */
+/* ---- replies ---- */
 
 static void deliver_members(op_t *op, const redisReply *r)
 {
@@ -509,8 +521,7 @@ static void on_reply(redisAsyncContext *c, void *reply, void *privdata)
     free_op(op);
 }
 
-/* ---- timers ---------------------------------------------------------------------------------------------
- */
+/* ---- timers ---- */
 
 static void on_cmd_timer(uv_timer_t *timer)
 {
@@ -563,8 +574,7 @@ static void on_reconnect_timer(uv_timer_t *timer)
     start_attempt(timer->data);
 }
 
-/* ---- connecting -----------------------------------------------------------------------------------------
- */
+/* ---- connecting ---- */
 
 static void on_connect(const redisAsyncContext *cc, int status)
 {
@@ -572,7 +582,9 @@ static void on_connect(const redisAsyncContext *cc, int status)
     rd_store_t *st = c->data;
     if (status == REDIS_OK)
         return; /* the handshake replies decide */
-    if (c == st->sac) {
+    if (c == st->wac) {
+        st->wac = NULL; /* the next watch tick tries again */
+    } else if (c == st->sac) {
         st->sac = NULL;
         conn_failed(st, 1, c->c.errstr[0] != '\0' ? c->c.errstr : "connection failed");
     } else {
@@ -584,7 +596,9 @@ static void on_disconnect(const redisAsyncContext *cc, int status)
 {
     redisAsyncContext *c = (redisAsyncContext *)cc;
     rd_store_t *st = c->data;
-    if (c == st->sac) {
+    if (c == st->wac) {
+        st->wac = NULL;
+    } else if (c == st->sac) {
         st->sac = NULL;
         conn_failed(st, 1, "connection closed before the answer");
     } else {
@@ -624,6 +638,10 @@ static void on_sentinel_reply(redisAsyncContext *c, void *reply, void *privdata)
         return;
     }
     st->sentinel_first = st->sentinel_current;
+    snprintf(st->sentinel_ip, sizeof(st->sentinel_ip), "%s", st->sac_ip);
+    st->sentinel_port = st->sac_port;
+    snprintf(st->master_ip, sizeof(st->master_ip), "%s", ip);
+    st->master_port = (uint16_t)port;
     tg_log_debug("store", "redis: Sentinel %s names master '%s' at %s:%lu", st->peer, st->master_name, ip,
                  port);
     st->phase = PH_DATA;
@@ -711,6 +729,8 @@ static void connect_numeric(rd_store_t *st, const char *ip, uint16_t port, int s
     redisAsyncSetDisconnectCallback(c, on_disconnect);
     if (sentinel) {
         st->sac = c;
+        snprintf(st->sac_ip, sizeof(st->sac_ip), "%s", ip);
+        st->sac_port = port;
         redisAsyncCommand(c, on_sentinel_reply, st, "SENTINEL get-master-addr-by-name %s", st->master_name);
     } else {
         st->ac = c;
@@ -804,6 +824,56 @@ static void ask_next_sentinel(rd_store_t *st)
     open_conn(st, st->hosts[i], st->ports[i], 1);
 }
 
+static void on_watch_reply(redisAsyncContext *c, void *reply, void *privdata)
+{
+    rd_store_t *st = privdata;
+    redisReply *r = reply;
+    if (c != st->wac)
+        return;
+    st->wac_busy = 0;
+    if (r == NULL) {
+        st->wac = NULL;
+        return;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1]->type != REDIS_REPLY_STRING || st->phase != PH_READY)
+        return;
+    if (strcmp(r->element[0]->str, st->master_ip) != 0 || atoi(r->element[1]->str) != st->master_port) {
+        tg_log_warn("store", "redis: Sentinel names %s:%s as master '%s' now (was %s); reconnecting",
+                    r->element[0]->str, r->element[1]->str, st->master_name, st->peer);
+        drop_data(st);
+    }
+}
+
+/* Re-asks the Sentinel that answered, over one connection kept for it. Failures here are quiet: the data
+ * connection's own errors still lead to a full reconnect through Sentinel. */
+static void on_watch_timer(uv_timer_t *timer)
+{
+    rd_store_t *st = timer->data;
+    if (st->phase != PH_READY)
+        return;
+    if (st->wac != NULL && st->wac_busy) {
+        redisAsyncContext *c = st->wac; /* no answer for a whole period */
+        st->wac = NULL;
+        redisAsyncFree(c);
+    }
+    if (st->wac == NULL) {
+        redisAsyncContext *c = redisAsyncConnect(st->sentinel_ip, st->sentinel_port);
+        if (c == NULL)
+            return;
+        if (c->err || attach(c, st->loop) != 0) {
+            redisAsyncFree(c);
+            return;
+        }
+        c->data = st;
+        redisAsyncSetConnectCallback(c, on_connect);
+        redisAsyncSetDisconnectCallback(c, on_disconnect);
+        st->wac = c;
+    }
+    st->wac_busy = 1;
+    redisAsyncCommand(st->wac, on_watch_reply, st, "SENTINEL get-master-addr-by-name %s", st->master_name);
+}
+
 static void start_attempt(rd_store_t *st)
 {
     if (st->password_file != NULL) {
@@ -828,8 +898,7 @@ static void start_attempt(rd_store_t *st)
     }
 }
 
-/* ---- ops ------------------------------------------------------------------------------------------------
- */
+/* ---- ops ---- */
 
 static op_t *op_new(rd_store_t *st, reply_kind_t kind, as_store_cb cb, as_store_members_cb mcb, void *data)
 {
@@ -868,6 +937,9 @@ static int submit(rd_store_t *st, op_t *op, int format_failed)
         defer(st, op, AS_STORE_UNAVAILABLE);
         return 0;
     }
+    /* the loop's cached time is that of the iteration start: a caller that worked a while would cut the
+     * timeout short */
+    uv_update_time(st->loop);
     op->deadline = uv_now(st->loop) + st->command_timeout_ms;
     list_push(&st->waiting, op);
     if (st->ac != NULL)
@@ -972,8 +1044,7 @@ static int rd_set_remove(as_store_t *s, const char *set, const char *member, as_
     return submit(st, op, op_cmd(op, 3, argv, lens) != 0);
 }
 
-/* ---- lifetime -------------------------------------------------------------------------------------------
- */
+/* ---- lifetime ---- */
 
 static void free_strings(rd_store_t *st)
 {
@@ -1022,6 +1093,10 @@ static void rd_close(as_store_t *s)
     st->sac = NULL;
     if (c != NULL)
         redisAsyncFree(c);
+    c = st->wac;
+    st->wac = NULL;
+    if (c != NULL)
+        redisAsyncFree(c);
     c = st->ac;
     st->ac = NULL;
     if (c != NULL)
@@ -1032,6 +1107,7 @@ static void rd_close(as_store_t *s)
     uv_close((uv_handle_t *)&st->connect_timer, on_handle_closed);
     uv_close((uv_handle_t *)&st->reconnect_timer, on_handle_closed);
     uv_close((uv_handle_t *)&st->cmd_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&st->watch_timer, on_handle_closed);
     uv_close((uv_handle_t *)&st->idle, on_handle_closed);
 }
 
@@ -1097,10 +1173,13 @@ int as__store_redis_open(const as_store_url_t *url, const as__store_config_t *co
     uv_timer_init(loop, &st->connect_timer);
     uv_timer_init(loop, &st->reconnect_timer);
     uv_timer_init(loop, &st->cmd_timer);
+    uv_timer_init(loop, &st->watch_timer);
     uv_idle_init(loop, &st->idle);
-    st->connect_timer.data = st->reconnect_timer.data = st->cmd_timer.data = st->idle.data = st;
-    st->refs = 4;
+    st->connect_timer.data = st->reconnect_timer.data = st->cmd_timer.data = st->watch_timer.data = st;
+    st->idle.data = st;
+    st->refs = 5;
     st->cmd_timer_due = UINT64_MAX;
+    uv_update_time(loop); /* the loop may not have run for a while (startup): timers count from now */
     start_attempt(st);
     *out = &st->base;
     return 0;

@@ -850,6 +850,125 @@ static void test_redis_sentinel(void **state)
     contract_result_reset(&r);
 }
 
+static int info_has(const proc_t *p, const char *section, const char *needle)
+{
+    redisContext *c = side(p, NULL);
+    redisReply *r = redisCommand(c, "INFO %s", section);
+    int has = r != NULL && r->type == REDIS_REPLY_STRING && strstr(r->str, needle) != NULL;
+    freeReplyObject(r);
+    redisFree(c);
+    return has;
+}
+
+/* Sentinel knows the replica and can promote it. */
+static int sentinel_sees_replica(const proc_t *sentinel, int replica_port)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", replica_port);
+    redisContext *c = side(sentinel, NULL);
+    redisReply *r = redisCommand(c, "SENTINEL replicas mymaster");
+    int ok = 0;
+    for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i) {
+        redisReply *fields = r->element[i];
+        int port_ok = 0, flags_ok = 0;
+        for (size_t j = 0; j + 1 < fields->elements; j += 2) {
+            if (strcmp(fields->element[j]->str, "port") == 0)
+                port_ok = strcmp(fields->element[j + 1]->str, port) == 0;
+            if (strcmp(fields->element[j]->str, "flags") == 0)
+                flags_ok = strcmp(fields->element[j + 1]->str, "slave") == 0;
+        }
+        ok |= port_ok && flags_ok;
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+/* The port Sentinel gives for mymaster. */
+static int sentinel_master_port(const proc_t *sentinel)
+{
+    redisContext *c = side(sentinel, NULL);
+    redisReply *r = redisCommand(c, "SENTINEL get-master-addr-by-name mymaster");
+    int port = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? atoi(r->element[1]->str) : 0;
+    freeReplyObject(r);
+    redisFree(c);
+    return port;
+}
+
+/* A failover while the handle is open: the old master turns replica, the handle asks Sentinel again and
+ * writes to the new master, without being reopened. */
+static void test_redis_sentinel_failover(void **state)
+{
+    contract_env_t *env = *state;
+    contract_result_t r = {0};
+    proc_t master = {0}, replica = {0}, sentinel = {0};
+    char conf[128], url[256], replicaof[64];
+    /* sync the replica at once (Redis 7 waits 5 s by default for more replicas) */
+    snprintf(conf, sizeof(conf), "%s/master.conf", g_dir);
+    write_file(conf, "repl-diskless-sync-delay 0\n");
+    redis_start(&master, conf, NULL);
+    replica.port = free_port();
+    snprintf(conf, sizeof(conf), "%s/replica-%d.conf", g_dir, replica.port);
+    snprintf(replicaof, sizeof(replicaof), "replicaof 127.0.0.1 %d\n", master.port);
+    write_file(conf, replicaof);
+    redis_start(&replica, conf, NULL);
+    uint64_t start = now_ms();
+    while (!info_has(&replica, "replication", "master_link_status:up") && now_ms() - start < 5000)
+        sleep_ms(20);
+    sentinel.port = free_port();
+    snprintf(conf, sizeof(conf), "%s/sentinel-%d.conf", g_dir, sentinel.port);
+    write_sentinel_conf(conf, sentinel.port, master.port);
+    char *argv[] = {g_redis_bin, conf, "--sentinel", NULL};
+    proc_spawn(&sentinel, argv);
+    assert_int_equal(wait_ready(&sentinel, NULL, 1), 0);
+    uint64_t t_linked = now_ms() - start;
+    while (!sentinel_sees_replica(&sentinel, replica.port) && now_ms() - start < 8000)
+        sleep_ms(20);
+    assert_true(sentinel_sees_replica(&sentinel, replica.port));
+    print_message("replica linked after %llu ms, known to Sentinel after %llu ms\n",
+                  (unsigned long long)t_linked, (unsigned long long)(now_ms() - start));
+
+    snprintf(url, sizeof(url), "redis+sentinel://127.0.0.1:%d/mymaster", sentinel.port);
+    env->store = open_url(env, url, NULL);
+    assert_non_null(env->store);
+    assert_int_equal(c_set(env, env->store, "before", "b", 1, 60000), AS_STORE_OK);
+
+    side_command(&sentinel, "SENTINEL FAILOVER mymaster");
+    uint64_t t0 = now_ms();
+    while (sentinel_master_port(&sentinel) != replica.port) {
+        if (now_ms() - t0 > 8000)
+            fail_msg("Sentinel did not promote the replica within 8 s");
+        contract_sleep(env, 20);
+    }
+    uint64_t promoted = now_ms() - t0;
+    /* fresh keys until one lands on the new master itself: the handle has moved over */
+    int failures = 0, n = 0;
+    char key[32];
+    redisContext *c = side(&replica, NULL);
+    for (;;) {
+        if (now_ms() - t0 > 10000)
+            fail_msg("no write reached the new master within 10 s");
+        snprintf(key, sizeof(key), "after-%d", ++n);
+        if (c_set(env, env->store, key, "a", 1, 60000) != AS_STORE_OK) {
+            ++failures;
+        } else {
+            redisReply *rep = redisCommand(c, "EXISTS tenantgate:%s", key);
+            int there = rep != NULL && rep->integer == 1;
+            freeReplyObject(rep);
+            if (there)
+                break;
+        }
+        contract_sleep(env, 50);
+    }
+    redisFree(c);
+    print_message("failover: Sentinel named the new master after %llu ms; writes reached it after %llu ms "
+                  "(%d writes, %d failed)\n",
+                  (unsigned long long)promoted, (unsigned long long)(now_ms() - t0), n, failures);
+    c_get(env, env->store, "before", &r);
+    contract_expect_value(&r, "b", 1);
+    contract_result_reset(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +985,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_max_pending, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_reconnect_backoff, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_sentinel, bare_setup, rd_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_sentinel_failover, bare_setup, rd_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
