@@ -456,6 +456,9 @@ static void on_wake(uv_async_t *async)
         job->_ready_next = NULL;
         unlink_job(job);
         job->run(job, 0);
+        /* a job may free the client: oidc_http_free then ended the rest of the list */
+        if (http->closing)
+            break;
     }
 }
 
@@ -676,7 +679,8 @@ uv_loop_t *oidc_http_loop(const oidc_http_t *http)
 
 void oidc_http_free(oidc_http_t *http)
 {
-    if (http == NULL)
+    /* closing: called again from a callback of this very call */
+    if (http == NULL || http->closing)
         return;
     http->closing = 1;
 

@@ -148,8 +148,8 @@ uv_loop_t *oidc_http_loop(const oidc_http_t *http);
  * call) with OIDC_HTTP_SHUTDOWN, so owners can release their state, and every
  * waiting oidc_provider operation bound to it completes the same way. Its
  * libuv handles are closed; their memory is released by the close callbacks,
- * so run the loop afterwards (uv_run) before uv_loop_close. Must not be called
- * from one of its own callbacks. NULL is a no-op.
+ * so run the loop afterwards (uv_run) before uv_loop_close. May be called
+ * from one of the client's own callbacks. NULL is a no-op.
  */
 void oidc_http_free(oidc_http_t *http);
 

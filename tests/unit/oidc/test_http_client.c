@@ -538,6 +538,43 @@ static void test_free_with_requests_in_flight(void **state)
     assert_int_equal(np_count(&peer, "REQ GET /hang"), hang_before + 1);
 }
 
+struct free_inside {
+    oidc_http_t *http;
+    struct result first, other;
+};
+
+static void free_from_callback(const oidc_http_response_t *res, void *data)
+{
+    struct free_inside *f = data;
+    record(res, &f->first);
+    oidc_http_free(f->http); /* from inside its own callback */
+}
+
+static void record_other(const oidc_http_response_t *res, void *data)
+{
+    struct free_inside *f = data;
+    record(res, &f->other);
+}
+
+static void test_free_from_own_callback(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct free_inside f = {0};
+    f.http = oidc_http_new(&loop, NULL);
+    assert_non_null(
+        oidc_http_request(f.http, OIDC_HTTP_GET, url("/hello"), NULL, NULL, 0, free_from_callback, &f));
+    assert_non_null(oidc_http_request(f.http, OIDC_HTTP_GET, url("/hang"), NULL, NULL, 0, record_other, &f));
+    run(&loop);
+    assert_int_equal(f.first.calls, 1);
+    assert_int_equal(f.first.status, 200);
+    assert_int_equal(f.other.calls, 1);
+    assert_int_equal(f.other.error, OIDC_HTTP_SHUTDOWN);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    result_clear(&f.first);
+    result_clear(&f.other);
+}
+
 static void test_concurrent_requests(void **state)
 {
     uv_loop_t loop;
@@ -657,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_connection_errors),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_free_with_requests_in_flight),
+        cmocka_unit_test(test_free_from_own_callback),
         cmocka_unit_test(test_concurrent_requests),
         cmocka_unit_test(test_other_thread_refused),
         cmocka_unit_test(test_https),
