@@ -160,7 +160,9 @@ typedef void (*oidc_provider_verify_cb)(oidc_provider_verify_result_t *result, v
  * set. typ is not checked: the caller reads result->header for that.
  *
  * When the key set is cached and the kid known, the callback runs before this
- * function returns. Otherwise it runs later on http's loop. Returns
+ * function returns; so it does when the answer is known at once (a cold cache
+ * while the IdP is known to be down). Otherwise it runs later on http's
+ * loop. Returns
  * OIDC_PROVIDER_OK when cb will run or has run; another status (cb never
  * runs) for a missing argument, a token over OIDC_JWS_MAX_TOKEN bytes, an
  * opts->issuer of another issuer, or a call from a thread that is not http's.
