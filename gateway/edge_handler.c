@@ -1,5 +1,6 @@
 #include "edge_handler.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "error_page.h"
@@ -9,6 +10,7 @@
 #include "trace_context.h"
 #include "error_filter.h"
 #include "worker_upstream.h"
+#include "util/log.h"
 #include "util/random.h"
 
 /* Default upstream I/O timeout for routes that set none. */
@@ -16,25 +18,106 @@
 
 typedef struct {
     h2o_handler_t super;
-    const gw_config_t *config;
-    const gw_router_t *router;
+    gw_generation_slot_t *generations;
 } edge_handler_t;
+
+/* A worker's state for one generation of the configuration. */
+typedef struct worker_generation {
+    gw_generation_t *generation;
+    gw_worker_upstream_t *upstream;
+    size_t requests; /* started on this generation and not yet disposed */
+    struct worker_generation *next_retired;
+} worker_generation_t;
 
 /* Per worker (event loop) state of the handler. */
 typedef struct {
-    gw_worker_upstream_t *upstream;
+    h2o_context_t *ctx;
+    worker_generation_t *current;
+    worker_generation_t *retired; /* older generations with requests or connections left */
+    h2o_timeout_entry_t reaper;
     uint64_t rng; /* xorshift64 state for weighted splits: not a secret */
 } edge_context_t;
+
+/* Ties a request to the generation it started on, for as long as its memory lives. */
+typedef struct {
+    edge_context_t *state;
+    worker_generation_t *generation;
+} request_ref_t;
 
 /* Identity headers a client must never be able to set: the gateway asserts them itself. */
 static const char *const always_stripped[] = {"kubeflow-userid", "kubeflow-groups", "x-forwarded-for",
                                               "x-request-id"};
 
+static worker_generation_t *worker_generation_new(gw_generation_t *generation, h2o_context_t *ctx)
+{
+    worker_generation_t *wg = h2o_mem_alloc(sizeof(*wg));
+    *wg = (worker_generation_t){.generation = generation};
+    wg->upstream = gw_worker_upstream_new(generation->router, ctx, DEFAULT_UPSTREAM_TIMEOUT_MS);
+    return wg;
+}
+
+static void worker_generation_free(worker_generation_t *wg)
+{
+    gw_worker_upstream_free(wg->upstream);
+    gw_generation_release(wg->generation);
+    free(wg);
+}
+
+/* Frees retired generations that nothing uses any more; checks again every second while some remain. A
+ * websocket tunnel keeps its pool (and so its generation) alive until it closes. */
+static void reap(edge_context_t *state)
+{
+    for (worker_generation_t **link = &state->retired; *link != NULL;) {
+        worker_generation_t *wg = *link;
+        if (wg->requests == 0) {
+            gw_worker_upstream_retire(wg->upstream);
+            if (gw_worker_upstream_in_use(wg->upstream) == 0) {
+                tg_log_debug("edge", "generation %" PRIu64 " retired on this worker", wg->generation->number);
+                *link = wg->next_retired;
+                worker_generation_free(wg);
+                continue;
+            }
+        }
+        link = &wg->next_retired;
+    }
+    if (state->retired != NULL && !h2o_timeout_is_linked(&state->reaper))
+        h2o_timeout_link(state->ctx->loop, &state->ctx->one_sec_timeout, &state->reaper);
+}
+
+static void on_reap_timeout(h2o_timeout_entry_t *entry)
+{
+    reap(H2O_STRUCT_FROM_MEMBER(edge_context_t, reaper, entry));
+}
+
+/* The generation new requests of this worker use: switches when a reload published a newer one. */
+static worker_generation_t *current_generation(edge_handler_t *self, edge_context_t *state)
+{
+    uint64_t published = atomic_load_explicit(&self->generations->number, memory_order_acquire);
+    if (published != state->current->generation->number) {
+        worker_generation_t *old = state->current;
+        state->current = worker_generation_new(gw_generation_slot_acquire(self->generations), state->ctx);
+        old->next_retired = state->retired;
+        state->retired = old;
+        reap(state);
+    }
+    return state->current;
+}
+
+static void on_request_disposed(void *_ref)
+{
+    request_ref_t *ref = _ref;
+    gw_inflight_end();
+    if (--ref->generation->requests == 0 && ref->generation != ref->state->current)
+        reap(ref->state);
+}
+
 static void on_context_init(h2o_handler_t *_self, h2o_context_t *ctx)
 {
     edge_handler_t *self = (edge_handler_t *)_self;
     edge_context_t *state = h2o_mem_alloc(sizeof(*state));
-    state->upstream = gw_worker_upstream_new(self->router, ctx, DEFAULT_UPSTREAM_TIMEOUT_MS);
+    *state = (edge_context_t){.ctx = ctx};
+    state->reaper.cb = on_reap_timeout;
+    state->current = worker_generation_new(gw_generation_slot_acquire(self->generations), ctx);
     if (tg_random_bytes((uint8_t *)&state->rng, sizeof(state->rng)) != 0 || state->rng == 0)
         state->rng = 0x9e3779b97f4a7c15ULL;
     h2o_context_set_handler_context(ctx, &self->super, state);
@@ -45,7 +128,14 @@ static void on_context_dispose(h2o_handler_t *_self, h2o_context_t *ctx)
     edge_context_t *state = h2o_context_get_handler_context(ctx, _self);
     if (state == NULL)
         return;
-    gw_worker_upstream_free(state->upstream);
+    if (h2o_timeout_is_linked(&state->reaper))
+        h2o_timeout_unlink(&state->reaper);
+    while (state->retired != NULL) {
+        worker_generation_t *wg = state->retired;
+        state->retired = wg->next_retired;
+        worker_generation_free(wg);
+    }
+    worker_generation_free(state->current);
     free(state);
 }
 
@@ -146,8 +236,9 @@ static h2o_iovec_t upstream_path(h2o_req_t *req, const gw_route_t *route, const 
 static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
     edge_handler_t *self = (edge_handler_t *)_self;
-    const gw_settings_t *settings = &self->config->settings;
     edge_context_t *state = h2o_context_get_handler_context(req->conn->ctx, &self->super);
+    worker_generation_t *generation = current_generation(self, state);
+    const gw_settings_t *settings = &generation->generation->config->settings;
 
     if (gw_reset_flood_guard_check(req)) {
         gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
@@ -172,8 +263,8 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     }
 
     size_t matched_len;
-    const gw_route_t *route =
-        gw_router_match(self->router, path, query_at != SIZE_MAX ? query_at : path_len, &matched_len);
+    const gw_route_t *route = gw_router_match(generation->generation->router, path,
+                                              query_at != SIZE_MAX ? query_at : path_len, &matched_len);
     if (route == NULL || route->total_weight == 0) {
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;
@@ -185,22 +276,24 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
                           strlen(request_id));
     set_trace_context(req);
 
-    gw_inflight_track(req);
+    request_ref_t *ref = h2o_mem_alloc_shared(&req->pool, sizeof(*ref), on_request_disposed);
+    *ref = (request_ref_t){state, generation};
+    ++generation->requests;
+    gw_inflight_begin();
     h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
     memset(overrides, 0, sizeof(*overrides));
-    gw_worker_upstream_select(state->upstream, target, overrides);
+    gw_worker_upstream_select(generation->upstream, target, overrides);
     h2o_reprocess_request(req, req->method, req->scheme, req->authority,
                           upstream_path(req, route, path, path_len, matched_len), overrides, 0);
     return 0;
 }
 
-void gw_edge_handler_register(h2o_pathconf_t *pathconf, const gw_config_t *config, const gw_router_t *router)
+void gw_edge_handler_register(h2o_pathconf_t *pathconf, gw_generation_slot_t *generations)
 {
     edge_handler_t *self = (edge_handler_t *)h2o_create_handler(pathconf, sizeof(*self));
     self->super.on_context_init = on_context_init;
     self->super.on_context_dispose = on_context_dispose;
     self->super.on_req = on_req;
-    self->config = config;
-    self->router = router;
+    self->generations = generations;
     gw_error_filter_register(pathconf, 0);
 }

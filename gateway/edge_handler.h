@@ -9,13 +9,14 @@
 
 #include <h2o.h>
 
-#include "config.h"
-#include "router.h"
+#include "generation.h"
 
 /**
- * Registers the edge handler and its upstream error filter on pathconf.
- * config and router must outlive the handler.
+ * Registers the edge handler and its upstream error filter on pathconf. The
+ * handler serves each request with the generation published in generations
+ * when the request arrived (which must outlive the handler); requests that
+ * started on an older generation finish on it.
  */
-void gw_edge_handler_register(h2o_pathconf_t *pathconf, const gw_config_t *config, const gw_router_t *router);
+void gw_edge_handler_register(h2o_pathconf_t *pathconf, gw_generation_slot_t *generations);
 
 #endif

@@ -3,15 +3,14 @@
 /* Each worker runs one loop on one thread: a thread-local counter needs no atomics. */
 static _Thread_local size_t in_flight;
 
-static void on_request_disposed(void *unused)
+void gw_inflight_begin(void)
 {
-    --in_flight;
+    ++in_flight;
 }
 
-void gw_inflight_track(h2o_req_t *req)
+void gw_inflight_end(void)
 {
-    h2o_mem_alloc_shared(&req->pool, 1, on_request_disposed);
-    ++in_flight;
+    --in_flight;
 }
 
 size_t gw_inflight_count(void)

@@ -6,11 +6,13 @@
  * waits for work in progress but not for idle keep-alive connections.
  */
 
-#include <h2o.h>
 #include <stddef.h>
 
-/** Counts req as in flight on this thread until its memory pool is released. */
-void gw_inflight_track(h2o_req_t *req);
+/** A request started on this thread. */
+void gw_inflight_begin(void);
+
+/** A request of this thread was disposed. */
+void gw_inflight_end(void);
 
 /** Requests in flight on the calling thread. */
 size_t gw_inflight_count(void);

@@ -4,12 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/ssl.h>
-
 #include "config.h"
-#include "router.h"
+#include "generation.h"
 #include "runtime.h"
-#include "tls_server.h"
 #include "util/log.h"
 
 static void usage(FILE *out)
@@ -21,30 +18,16 @@ static void usage(FILE *out)
 }
 
 /* Everything --check-config can prove without binding ports: the YAML, routes, upstream and listener TLS
- * files. */
+ * files (the same generation a reload builds). */
 static int check_config(gw_config_t *config)
 {
     char err[1024];
-    gw_router_t *router = gw_router_new(config, err, sizeof(err));
-    if (router == NULL) {
+    gw_generation_t *generation = gw_generation_new(config, 1, err, sizeof(err));
+    if (generation == NULL) {
         fprintf(stderr, "tenantgate: %s\n", err);
         return 1;
     }
-    gw_router_free(router);
-    for (size_t g = 0; g < config->gateway_count; ++g) {
-        for (size_t s = 0; s < config->gateways[g].server_count; ++s) {
-            const gw_server_t *server = &config->gateways[g].servers[s];
-            if (server->protocol != GW_PROTO_HTTPS)
-                continue;
-            SSL_CTX *ctx = gw_tls_server_ctx_new(server, err, sizeof(err));
-            if (ctx == NULL) {
-                fprintf(stderr, "tenantgate: %s:%u:%u: %s\n", server->mark.file, server->mark.line,
-                        server->mark.column, err);
-                return 1;
-            }
-            SSL_CTX_free(ctx);
-        }
-    }
+    gw_generation_release(generation);
     gw_config_print_summary(config, stdout);
     return 0;
 }

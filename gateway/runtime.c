@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,8 +20,8 @@
 #include "error_filter.h"
 #include "inflight.h"
 #include "redirect_handler.h"
-#include "router.h"
-#include "tls_server.h"
+#include "control.h"
+#include "generation.h"
 #include "util/log.h"
 
 /* How long open connections may finish their requests after a stop signal. */
@@ -29,8 +30,9 @@
 #define LISTEN_BACKLOG 1024
 
 typedef struct {
-    char name[160];           /* "https 127.0.0.1:8443", for logs */
-    SSL_CTX *ssl_ctx;         /* NULL for plaintext */
+    char name[160];      /* "https 127.0.0.1:8443", for logs */
+    size_t server_index; /* its Gateway server in config order (its TLS context lives in the generation) */
+    int tls;             /* whether it speaks TLS */
     h2o_hostconf_t *hosts[2]; /* the listener's own host config, NULL-terminated */
     int *fds;                 /* bound sockets: one per worker, or one for the admin listener */
     size_t fd_count;
@@ -45,13 +47,16 @@ typedef struct {
     h2o_accept_ctx_t *accept_ctxs; /* per listener */
     uv_tcp_t *sockets;             /* per listener; data == NULL when this worker does not serve it */
     uv_async_t stop_async;
+    uv_async_t reload_async;
+    gw_generation_t *tls_generation; /* whose server certificates the worker's listeners present */
     uv_timer_t drain_timer;
     uint64_t drain_deadline;
 } worker_t;
 
 struct gw_runtime {
-    gw_config_t *config;
-    gw_router_t *router;
+    gw_config_t *config; /* the first one: listeners and libh2o limits come from it */
+    gw_generation_slot_t generations;
+    int generations_ready;
     h2o_globalconf_t globalconf;
     int globalconf_ready;
     listener_t *listeners;
@@ -135,25 +140,20 @@ static uint16_t first_https_port(const gw_config_t *config)
     return 443;
 }
 
-static int setup_gateway_server(gw_runtime_t *runtime, const gw_server_t *server, char *err, size_t err_size)
+static int setup_gateway_server(gw_runtime_t *runtime, const gw_server_t *server, size_t server_index,
+                                char *err, size_t err_size)
 {
     listener_t *listener = &runtime->listeners[runtime->listener_count];
     int https = server->protocol == GW_PROTO_HTTPS;
     snprintf(listener->name, sizeof(listener->name), "%s %s:%u", https ? "https" : "http", server->bind,
              server->port);
-    if (https) {
-        char tls_err[512];
-        if ((listener->ssl_ctx = gw_tls_server_ctx_new(server, tls_err, sizeof(tls_err))) == NULL) {
-            snprintf(err, err_size, "%s:%u:%u: Gateway server %s: %s", server->mark.file, server->mark.line,
-                     server->mark.column, listener->name, tls_err);
-            return -1;
-        }
-    }
+    listener->server_index = server_index;
+    listener->tls = https;
     h2o_pathconf_t *pathconf = register_listener_host(runtime, listener, server->port);
     if (!https && server->tls.https_redirect)
         gw_redirect_handler_register(pathconf, first_https_port(runtime->config));
     else
-        gw_edge_handler_register(pathconf, runtime->config, runtime->router);
+        gw_edge_handler_register(pathconf, &runtime->generations);
     ++runtime->listener_count;
     return open_listener(listener, server->bind, server->port, runtime->worker_count, err, err_size);
 }
@@ -204,8 +204,11 @@ gw_runtime_t *gw_runtime_new(gw_config_t *config, char *err, size_t err_size)
     gw_config_retain(config);
     runtime->config = config;
     runtime->worker_count = worker_count(&config->settings);
-    if ((runtime->router = gw_router_new(config, err, err_size)) == NULL)
+    gw_generation_t *first = gw_generation_new(config, 1, err, err_size);
+    if (first == NULL)
         goto fail;
+    gw_generation_slot_init(&runtime->generations, first);
+    runtime->generations_ready = 1;
     size_t listener_max = 1;
     for (size_t g = 0; g < config->gateway_count; ++g)
         listener_max += config->gateways[g].server_count;
@@ -214,9 +217,11 @@ gw_runtime_t *gw_runtime_new(gw_config_t *config, char *err, size_t err_size)
         goto fail;
     }
     configure_globalconf(runtime);
+    size_t server_index = 0;
     for (size_t g = 0; g < config->gateway_count; ++g)
         for (size_t s = 0; s < config->gateways[g].server_count; ++s)
-            if (setup_gateway_server(runtime, &config->gateways[g].servers[s], err, err_size) != 0)
+            if (setup_gateway_server(runtime, &config->gateways[g].servers[s], server_index++, err,
+                                     err_size) != 0)
                 goto fail;
     if (setup_admin(runtime, err, err_size) != 0)
         goto fail;
@@ -264,10 +269,27 @@ static void on_stop(uv_async_t *async)
     uv_timer_start(&worker->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 
+/* A new generation was published: the worker's listeners present its certificates from now on. Handshakes
+ * already made keep their SSL_CTX (OpenSSL holds a reference per connection). Routes switch lazily, on each
+ * worker's next request. */
+static void on_reload(uv_async_t *async)
+{
+    worker_t *worker = async->data;
+    gw_generation_t *generation = gw_generation_slot_acquire(&worker->runtime->generations);
+    for (size_t i = 0; i < worker->runtime->listener_count; ++i) {
+        const listener_t *listener = &worker->runtime->listeners[i];
+        if (worker->sockets[i].data != NULL && listener->tls)
+            worker->accept_ctxs[i].ssl_ctx = generation->server_ssl[listener->server_index];
+    }
+    gw_generation_release(worker->tls_generation);
+    worker->tls_generation = generation;
+}
+
 static int worker_init(gw_runtime_t *runtime, worker_t *worker, size_t index, char *err, size_t err_size)
 {
     worker->runtime = runtime;
     worker->index = index;
+    worker->tls_generation = gw_generation_slot_acquire(&runtime->generations);
     uv_loop_init(&worker->loop);
     h2o_context_init(&worker->ctx, &worker->loop, &runtime->globalconf);
     worker->accept_ctxs = calloc(runtime->listener_count, sizeof(*worker->accept_ctxs));
@@ -280,8 +302,11 @@ static int worker_init(gw_runtime_t *runtime, worker_t *worker, size_t index, ch
         listener_t *listener = &runtime->listeners[i];
         if (index >= listener->fd_count)
             continue;
-        worker->accept_ctxs[i] =
-            (h2o_accept_ctx_t){.ctx = &worker->ctx, .hosts = listener->hosts, .ssl_ctx = listener->ssl_ctx};
+        worker->accept_ctxs[i] = (h2o_accept_ctx_t){
+            .ctx = &worker->ctx,
+            .hosts = listener->hosts,
+            .ssl_ctx = listener->tls ? worker->tls_generation->server_ssl[listener->server_index] : NULL,
+        };
         uv_tcp_t *socket = &worker->sockets[i];
         uv_tcp_init(&worker->loop, socket);
         int rc = uv_tcp_open(socket, listener->fds[index]);
@@ -296,6 +321,8 @@ static int worker_init(gw_runtime_t *runtime, worker_t *worker, size_t index, ch
     }
     uv_async_init(&worker->loop, &worker->stop_async, on_stop);
     worker->stop_async.data = worker;
+    uv_async_init(&worker->loop, &worker->reload_async, on_reload);
+    worker->reload_async.data = worker;
     uv_timer_init(&worker->loop, &worker->drain_timer);
     worker->drain_timer.data = worker;
     return 0;
@@ -315,28 +342,56 @@ static void log_listeners(const gw_runtime_t *runtime)
     tg_log_info("runtime", "ready with %zu worker thread(s)", runtime->worker_count);
 }
 
+/* Builds a generation from the config file as it is now and publishes it; a file that does not load, or that
+ * changes what only a restart can change, is refused and the current generation keeps serving. */
+static void reload(gw_runtime_t *runtime, const char *why)
+{
+    char err[GW_CONFIG_ERROR_SIZE];
+    gw_config_t *config = gw_config_load(runtime->config->file, err);
+    if (config == NULL) {
+        tg_log_error("runtime", "%s: reload refused, still serving the previous configuration: %s", why, err);
+        return;
+    }
+    gw_generation_t *current = gw_generation_slot_acquire(&runtime->generations);
+    gw_generation_t *next = gw_generation_new(config, current->number + 1, err, sizeof(err));
+    gw_config_release(config);
+    if (next != NULL && !gw_generation_same_listeners(current, next, err, sizeof(err))) {
+        gw_generation_release(next);
+        next = NULL;
+    }
+    gw_generation_release(current);
+    if (next == NULL) {
+        tg_log_error("runtime", "%s: reload refused, still serving the previous configuration: %s", why, err);
+        return;
+    }
+    uint64_t number = next->number;
+    gw_generation_slot_publish(&runtime->generations, next);
+    for (size_t i = 0; i < runtime->workers_started; ++i)
+        uv_async_send(&runtime->workers[i].reload_async);
+    tg_log_info("runtime", "%s: configuration reloaded (generation %" PRIu64 ")", why, number);
+}
+
 int gw_runtime_run(gw_runtime_t *runtime)
 {
     char err[512];
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGHUP);
-    /* workers inherit the mask: only this thread receives the signals, through sigwait */
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    gw_control_t control;
+    /* before any thread starts: workers inherit the blocked signals, only the control fd sees them */
+    if (gw_control_open(&control, runtime->config->file, err, sizeof(err)) != 0) {
+        tg_log_error("runtime", "%s", err);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
 
+    int status = 0;
     if ((runtime->workers = calloc(runtime->worker_count, sizeof(*runtime->workers))) == NULL)
-        return 1;
-    for (size_t i = 0; i < runtime->worker_count; ++i) {
+        status = 1;
+    for (size_t i = 0; status == 0 && i < runtime->worker_count; ++i) {
         if (worker_init(runtime, &runtime->workers[i], i, err, sizeof(err)) != 0) {
             tg_log_error("runtime", "%s", err);
-            return 1;
+            status = 1;
         }
     }
-    int status = 0;
-    for (size_t i = 0; i < runtime->worker_count; ++i) {
+    for (size_t i = 0; status == 0 && i < runtime->worker_count; ++i) {
         if (pthread_create(&runtime->workers[i].thread, NULL, worker_main, &runtime->workers[i]) != 0) {
             tg_log_error("runtime", "cannot start worker thread %zu", i);
             status = 1;
@@ -347,23 +402,18 @@ int gw_runtime_run(gw_runtime_t *runtime)
     if (status == 0) {
         atomic_store(&runtime->ready, 1);
         log_listeners(runtime);
-        for (;;) {
-            int sig = 0;
-            if (sigwait(&signals, &sig) != 0)
-                continue;
-            if (sig == SIGHUP) {
-                tg_log_warn("runtime", "SIGHUP: configuration reload is not available yet; still serving");
-                continue;
-            }
-            tg_log_info("runtime", "%s: draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-            break;
-        }
+        gw_control_event_t event;
+        while ((event = gw_control_next(&control)) != GW_CONTROL_STOP)
+            reload(runtime, event == GW_CONTROL_RELOAD_SIGNAL ? "SIGHUP" : "config file changed");
+        tg_log_info("runtime", "%s: draining and stopping",
+                    control.stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
     }
     atomic_store(&runtime->ready, 0);
     for (size_t i = 0; i < runtime->workers_started; ++i)
         uv_async_send(&runtime->workers[i].stop_async);
     for (size_t i = 0; i < runtime->workers_started; ++i)
         pthread_join(runtime->workers[i].thread, NULL);
+    gw_control_close(&control);
     tg_log_info("runtime", "stopped");
     return status;
 }
@@ -379,10 +429,10 @@ void gw_runtime_free(gw_runtime_t *runtime)
             if (listener->fds[f] >= 0)
                 close(listener->fds[f]);
         free(listener->fds);
-        SSL_CTX_free(listener->ssl_ctx);
     }
     free(runtime->listeners);
-    gw_router_free(runtime->router);
+    if (runtime->generations_ready)
+        gw_generation_slot_dispose(&runtime->generations);
     gw_config_release(runtime->config);
     free(runtime);
 }

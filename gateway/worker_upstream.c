@@ -27,6 +27,7 @@ struct gw_worker_upstream {
     timeout_entry_t *timeouts; /* distinct I/O timeouts in use */
     size_t timeout_count;
     h2o_timeout_t websocket_timeout;
+    int retired;
 };
 
 static h2o_timeout_t *timeout_for(gw_worker_upstream_t *upstream, uint64_t ms)
@@ -88,15 +89,33 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     return upstream;
 }
 
+void gw_worker_upstream_retire(gw_worker_upstream_t *upstream)
+{
+    if (upstream->retired)
+        return;
+    upstream->retired = 1;
+    for (size_t c = 0; c < upstream->cluster_count; ++c)
+        for (size_t e = 0; e < upstream->clusters[c].count; ++e)
+            h2o_socketpool_dispose(&upstream->clusters[c].pools[e]);
+}
+
+size_t gw_worker_upstream_in_use(gw_worker_upstream_t *upstream)
+{
+    size_t open = 0;
+    for (size_t c = 0; c < upstream->cluster_count; ++c)
+        for (size_t e = 0; e < upstream->clusters[c].count; ++e)
+            /* a stolen websocket socket still decrements this counter when it closes, even after dispose */
+            open += __sync_fetch_and_add(&upstream->clusters[c].pools[e]._shared.count, 0);
+    return open;
+}
+
 void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
 {
     if (upstream == NULL)
         return;
-    for (size_t c = 0; c < upstream->cluster_count; ++c) {
-        for (size_t e = 0; e < upstream->clusters[c].count; ++e)
-            h2o_socketpool_dispose(&upstream->clusters[c].pools[e]);
+    gw_worker_upstream_retire(upstream);
+    for (size_t c = 0; c < upstream->cluster_count; ++c)
         free(upstream->clusters[c].pools);
-    }
     for (size_t t = 0; t < upstream->timeout_count; ++t)
         h2o_timeout_dispose(upstream->ctx->loop, &upstream->timeouts[t].timeout);
     h2o_timeout_dispose(upstream->ctx->loop, &upstream->websocket_timeout);

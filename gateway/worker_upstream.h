@@ -21,7 +21,20 @@ typedef struct gw_worker_upstream gw_worker_upstream_t;
 gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_context_t *ctx,
                                              uint64_t default_timeout_ms);
 
-/** Frees everything made by gw_worker_upstream_new (pooled connections are closed). */
+/**
+ * Retires the pools after a reload, once no request uses them any more:
+ * closes their idle connections. Connections still open (websocket tunnels)
+ * keep the memory alive until gw_worker_upstream_in_use says 0.
+ */
+void gw_worker_upstream_retire(gw_worker_upstream_t *upstream);
+
+/** Connections of the pools that are still open (in use or idle). */
+size_t gw_worker_upstream_in_use(gw_worker_upstream_t *upstream);
+
+/**
+ * Frees everything made by gw_worker_upstream_new, retiring the pools first
+ * if that was not done. Only when gw_worker_upstream_in_use is 0, or at exit.
+ */
 void gw_worker_upstream_free(gw_worker_upstream_t *upstream);
 
 /**
