@@ -448,8 +448,8 @@ static int make_config(const as_store_options_t *o, as__store_config_t *c, char 
         return fail(err, errlen, "store options: password_file is empty");
     if (c->command_timeout_ms > 60000 || c->connect_timeout_ms > 60000)
         return fail(err, errlen, "store options: timeouts must be at most 60000 ms");
-    if (c->reconnect_min_ms > c->reconnect_max_ms || c->reconnect_max_ms > 600000)
-        return fail(err, errlen, "store options: need reconnect_min_ms <= reconnect_max_ms <= 600000");
+    if (c->reconnect_min_ms < 10 || c->reconnect_min_ms > c->reconnect_max_ms || c->reconnect_max_ms > 600000)
+        return fail(err, errlen, "store options: need 10 <= reconnect_min_ms <= reconnect_max_ms <= 600000");
     if (c->busy_timeout_ms > 10000)
         return fail(err, errlen, "store options: busy_timeout_ms must be at most 10000");
     if (c->max_pending > 1000000 || c->purge_batch > 100000)

@@ -117,6 +117,7 @@ static void on_idle(uv_idle_t *idle);
 static void on_cmd_timer(uv_timer_t *timer);
 static void on_reconnect_timer(uv_timer_t *timer);
 static void on_watch_timer(uv_timer_t *timer);
+static void flush_queued(rd_store_t *st);
 
 /* ---- lists and ops ---- */
 
@@ -367,6 +368,8 @@ static void on_ready(redisAsyncContext *c, void *reply, void *privdata)
     st->backoff_ms = st->reconnect_min_ms;
     if (st->sentinel)
         uv_timer_start(&st->watch_timer, on_watch_timer, SENTINEL_WATCH_MS, SENTINEL_WATCH_MS);
+    /* only now: a pipelined op behind a failed SELECT would run in database 0, behind ROLE on a replica */
+    flush_queued(st);
     const char *verb = st->was_ready ? "reconnected to" : "connected to";
     if (st->failed_attempts > 0)
         tg_log_info("store", "redis: %s %s (db %u) after %u failed attempt(s)", verb, st->peer, st->db,
@@ -734,9 +737,8 @@ static void connect_numeric(rd_store_t *st, const char *ip, uint16_t port, int s
         redisAsyncCommand(c, on_sentinel_reply, st, "SENTINEL get-master-addr-by-name %s", st->master_name);
     } else {
         st->ac = c;
-        /* commands queue in hiredis until the socket connects; AUTH and SELECT go first */
+        /* hiredis holds these until the socket connects; ops wait for the answers (on_ready) */
         send_handshake(st, c);
-        flush_queued(st);
     }
 }
 
@@ -926,7 +928,8 @@ static int op_cmd(op_t *op, int argc, const char **argv, const size_t *lens)
     return 0;
 }
 
-/* Starts a formatted op: sent now, queued behind a connection attempt, or failed fast (on the next turn). */
+/* Starts a formatted op: sent now (connected), queued until a connection attempt in progress succeeds, or
+ * failed fast on the next loop turn (backing off, or too many in flight). */
 static int submit(rd_store_t *st, op_t *op, int format_failed)
 {
     if (format_failed) {
@@ -942,7 +945,7 @@ static int submit(rd_store_t *st, op_t *op, int format_failed)
     uv_update_time(st->loop);
     op->deadline = uv_now(st->loop) + st->command_timeout_ms;
     list_push(&st->waiting, op);
-    if (st->ac != NULL)
+    if (st->phase == PH_READY)
         send_op(st, op);
     else
         op->state = OP_QUEUED;

@@ -315,6 +315,7 @@ static void test_open_refuses_bad_options(void **state)
         {{.command_timeout_ms = 60001}, "timeouts"},
         {{.connect_timeout_ms = 60001}, "timeouts"},
         {{.reconnect_min_ms = 500, .reconnect_max_ms = 100}, "reconnect_min_ms"},
+        {{.reconnect_min_ms = 5}, "reconnect_min_ms"},
         {{.busy_timeout_ms = 10001}, "busy_timeout_ms"},
         {{.max_pending = 2000000}, "max_pending"},
     };
