@@ -156,15 +156,30 @@ typedef struct {
 
 /* ---- VirtualService ---- */
 
-typedef enum { GW_MATCH_ANY, GW_MATCH_EXACT, GW_MATCH_PREFIX } gw_string_match_kind_t;
+typedef enum { GW_MATCH_ANY, GW_MATCH_EXACT, GW_MATCH_PREFIX, GW_MATCH_REGEX } gw_string_match_kind_t;
 
+/** Istio's StringMatch: exact, prefix or regex (a full match, POSIX extended syntax). */
 typedef struct {
     gw_string_match_kind_t kind;
     char *value;
 } gw_string_match_t;
 
+/** A header or query parameter condition: name (headers in lower case) and how its value must match. */
+typedef struct {
+    char *name;
+    gw_string_match_t value; /* GW_MATCH_ANY: present, whatever its value */
+} gw_named_match_t;
+
 typedef struct {
     gw_string_match_t uri;
+    int ignore_uri_case;
+    gw_string_match_t method;
+    gw_named_match_t *headers; /* all must match */
+    size_t header_count;
+    gw_named_match_t *without_headers; /* none may match */
+    size_t without_header_count;
+    gw_named_match_t *query_params;
+    size_t query_param_count;
     gw_config_mark_t mark;
 } gw_http_match_t;
 

@@ -157,14 +157,22 @@ static void print_rules(FILE *fp, const gw_config_t *config)
 static void print_route(FILE *fp, const gw_http_route_t *route)
 {
     fprintf(fp, "    %s:", route->name != NULL ? route->name : "-");
+    static const char *const kinds[] = {"any", "exact", "prefix", "regex"};
     for (size_t m = 0; m < route->match_count; ++m) {
-        const gw_string_match_t *uri = &route->matches[m].uri;
-        fprintf(fp, "%s %s", m == 0 ? "" : " or",
-                uri->kind == GW_MATCH_EXACT    ? "exact"
-                : uri->kind == GW_MATCH_PREFIX ? "prefix"
-                                               : "any");
-        if (uri->kind != GW_MATCH_ANY)
-            fprintf(fp, " %s", uri->value);
+        const gw_http_match_t *match = &route->matches[m];
+        fprintf(fp, "%s %s", m == 0 ? "" : " or", kinds[match->uri.kind]);
+        if (match->uri.kind != GW_MATCH_ANY)
+            fprintf(fp, " %s%s", match->uri.value, match->ignore_uri_case ? " (any case)" : "");
+        if (match->method.kind != GW_MATCH_ANY)
+            fprintf(fp, " method %s %s", kinds[match->method.kind], match->method.value);
+        /* header values are not printed: a match on an API key header would show the key */
+        for (size_t h = 0; h < match->header_count; ++h)
+            fprintf(fp, " header %s %s", match->headers[h].name, kinds[match->headers[h].value.kind]);
+        for (size_t h = 0; h < match->without_header_count; ++h)
+            fprintf(fp, " without header %s", match->without_headers[h].name);
+        for (size_t q = 0; q < match->query_param_count; ++q)
+            fprintf(fp, " query %s %s", match->query_params[q].name,
+                    kinds[match->query_params[q].value.kind]);
     }
     if (route->match_count == 0)
         fputs(" any", fp);

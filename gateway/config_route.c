@@ -1,41 +1,114 @@
 /* kind VirtualService (networking.istio.io): HTTP routes from matches to weighted destinations. */
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config_kinds.h"
 
+/* A regex must compile (POSIX extended, matched against the whole value by the router). */
+static int check_regex(gw__cfg_t *c, const gw_yaml_node_t *node, const char *pattern)
+{
+    regex_t compiled;
+    char anchored[4096];
+    if (snprintf(anchored, sizeof(anchored), "^(%s)$", pattern) >= (int)sizeof(anchored))
+        return gw__cfg_fail(c, node, "regex is longer than 4000 characters");
+    int rc = regcomp(&compiled, anchored, REG_EXTENDED | REG_NOSUB);
+    if (rc != 0) {
+        char why[128], shown[128];
+        regerror(rc, &compiled, why, sizeof(why));
+        return gw__cfg_fail(c, node, "invalid regex \"%s\": %s", gw__cfg_show(shown, sizeof(shown), pattern),
+                            why);
+    }
+    regfree(&compiled);
+    return 0;
+}
+
+/* Istio's StringMatch: a map with exactly one of exact, prefix or regex. With allow_empty, an empty map (or
+ * no value) means "present, any value" (headers and query parameters). */
+static int decode_string_match(gw__cfg_t *c, const gw_yaml_node_t *node, int allow_empty,
+                               gw_string_match_t *out)
+{
+    static const char *const fields[] = {"exact", "prefix", "regex", NULL};
+    out->kind = GW_MATCH_ANY;
+    out->value = NULL;
+    if (node == NULL || (allow_empty && gw_yaml_is_null(node)))
+        return 0;
+    if (gw__cfg_expect_map(c, node) != 0 || gw__cfg_fields(c, node, fields, NULL) != 0)
+        return -1;
+    if (node->count == 0)
+        return allow_empty ? 0 : gw__cfg_fail(c, node, "needs one of exact, prefix or regex");
+    if (node->count != 1)
+        return gw__cfg_fail(c, node, "needs exactly one of exact, prefix or regex");
+    const char *field = gw__cfg_get(node, "exact") != NULL    ? "exact"
+                        : gw__cfg_get(node, "prefix") != NULL ? "prefix"
+                                                              : "regex";
+    if (gw__cfg_string(c, node, field, 0, &out->value) < 0)
+        return -1;
+    out->kind = field[0] == 'e' ? GW_MATCH_EXACT : field[0] == 'p' ? GW_MATCH_PREFIX : GW_MATCH_REGEX;
+    if (out->kind == GW_MATCH_REGEX) {
+        size_t saved = gw__cfg_push(c, field);
+        int rc = check_regex(c, gw__cfg_get(node, field), out->value);
+        gw__cfg_pop(c, saved);
+        return rc;
+    }
+    return 0;
+}
+
 static int decode_uri_match(gw__cfg_t *c, const gw_yaml_node_t *match, gw_string_match_t *out)
 {
-    static const char *const fields[] = {"exact", "prefix", NULL};
-    static const char *const unsupported[] = {"regex", NULL};
     const gw_yaml_node_t *uri = gw__cfg_get(match, "uri");
-    out->kind = GW_MATCH_ANY;
-    if (uri == NULL)
-        return 0;
     size_t saved = gw__cfg_push(c, "uri");
-    int rc = gw__cfg_fields(c, uri, fields, unsupported);
-    const gw_yaml_node_t *exact = gw__cfg_get(uri, "exact"), *prefix = gw__cfg_get(uri, "prefix");
-    if (rc == 0 && (exact == NULL) == (prefix == NULL))
-        rc = gw__cfg_fail(c, uri, "needs exactly one of exact or prefix");
-    const char *field = exact != NULL ? "exact" : "prefix";
-    if (rc == 0 && gw__cfg_string(c, uri, field, 0, &out->value) < 0)
-        rc = -1;
-    if (rc == 0 && out->value[0] != '/') {
-        gw__cfg_push(c, field);
-        rc = gw__cfg_fail(c, gw__cfg_get(uri, field), "must start with /");
+    int rc = decode_string_match(c, uri, 0, out);
+    if (rc == 0 && out->kind != GW_MATCH_ANY && out->kind != GW_MATCH_REGEX && out->value[0] != '/') {
+        gw__cfg_push(c, out->kind == GW_MATCH_EXACT ? "exact" : "prefix");
+        rc = gw__cfg_fail(c, gw__cfg_get(uri, out->kind == GW_MATCH_EXACT ? "exact" : "prefix"),
+                          "must start with /");
     }
-    out->kind = exact != NULL ? GW_MATCH_EXACT : GW_MATCH_PREFIX;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+/* headers / withoutHeaders / queryParams: a map of name -> StringMatch. Header names are lower-cased. */
+static int decode_named_matches(gw__cfg_t *c, const gw_yaml_node_t *match, const char *key, int header_names,
+                                gw_named_match_t **out, size_t *count)
+{
+    const gw_yaml_node_t *map = gw__cfg_get(match, key);
+    if (map == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, key);
+    int rc = gw__cfg_expect_map(c, map);
+    if (rc == 0 && map->count > 0 && (*out = gw_arena_calloc(c->arena, map->count, sizeof(**out))) == NULL)
+        rc = gw__cfg_fail(c, map, "out of memory");
+    for (size_t i = 0; rc == 0 && i < map->count; ++i) {
+        const gw_yaml_node_t *name = map->items[2 * i], *value = map->items[2 * i + 1];
+        gw_named_match_t *named = &(*out)[i];
+        if ((named->name = gw_arena_strdup(c->arena, name->value)) == NULL) {
+            rc = gw__cfg_fail(c, name, "out of memory");
+            break;
+        }
+        for (char *p = named->name; header_names && *p != '\0'; ++p) {
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+            else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+                       *p == '.'))
+                rc = gw__cfg_fail(c, name, "\"%s\" is not a header name", name->value);
+        }
+        size_t item = gw__cfg_push(c, name->value);
+        if (rc == 0)
+            rc = decode_string_match(c, value, 1, &named->value);
+        gw__cfg_pop(c, item);
+        *count = i + 1;
+    }
     gw__cfg_pop(c, saved);
     return rc;
 }
 
 static int decode_matches(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
 {
-    static const char *const fields[] = {"uri", "name", NULL};
-    static const char *const unsupported[] = {
-        "scheme",          "method",     "authority",   "headers",       "port",
-        "sourceLabels",    "gateways",   "queryParams", "ignoreUriCase", "withoutHeaders",
-        "sourceNamespace", "statPrefix", NULL};
+    static const char *const fields[] = {
+        "uri", "name", "method", "headers", "withoutHeaders", "queryParams", "ignoreUriCase", NULL};
+    static const char *const unsupported[] = {"scheme",   "authority",       "port",       "sourceLabels",
+                                              "gateways", "sourceNamespace", "statPrefix", NULL};
     const gw_yaml_node_t *matches = gw__cfg_get(http, "match");
     if (matches == NULL)
         return 0;
@@ -47,12 +120,27 @@ static int decode_matches(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_rout
     for (size_t i = 0; rc == 0 && i < matches->count; ++i) {
         size_t item = gw__cfg_push_index(c, i);
         const gw_yaml_node_t *node = matches->items[i];
+        gw_http_match_t *match = &route->matches[i];
         char *ignored_name;
-        route->matches[i].mark = gw__cfg_mark(c, node);
+        match->mark = gw__cfg_mark(c, node);
         if (gw__cfg_fields(c, node, fields, unsupported) != 0 ||
             gw__cfg_string(c, node, "name", 0, &ignored_name) < 0 ||
-            decode_uri_match(c, node, &route->matches[i].uri) != 0)
+            decode_uri_match(c, node, &match->uri) != 0 ||
+            gw__cfg_bool(c, node, "ignoreUriCase", 0, &match->ignore_uri_case) < 0)
             rc = -1;
+        if (rc == 0) {
+            size_t field = gw__cfg_push(c, "method");
+            rc = decode_string_match(c, gw__cfg_get(node, "method"), 0, &match->method);
+            gw__cfg_pop(c, field);
+        }
+        if (rc == 0)
+            rc = decode_named_matches(c, node, "headers", 1, &match->headers, &match->header_count);
+        if (rc == 0)
+            rc = decode_named_matches(c, node, "withoutHeaders", 1, &match->without_headers,
+                                      &match->without_header_count);
+        if (rc == 0)
+            rc = decode_named_matches(c, node, "queryParams", 0, &match->query_params,
+                                      &match->query_param_count);
         gw__cfg_pop(c, item);
         route->match_count = i + 1;
     }

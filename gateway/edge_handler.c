@@ -233,6 +233,17 @@ static h2o_iovec_t upstream_path(h2o_req_t *req, const gw_route_t *route, const 
     return h2o_iovec_init(buf, len);
 }
 
+/* Header lookup for routing conditions; names are lower case, as h2o keeps them. */
+static const char *request_header(void *ctx, const char *name, size_t *len)
+{
+    h2o_req_t *req = ctx;
+    ssize_t index = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (index < 0)
+        return NULL;
+    *len = req->headers.entries[index].value.len;
+    return req->headers.entries[index].value.base;
+}
+
 static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
     edge_handler_t *self = (edge_handler_t *)_self;
@@ -263,8 +274,18 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     }
 
     size_t matched_len;
-    const gw_route_t *route = gw_router_match(generation->generation->router, path,
-                                              query_at != SIZE_MAX ? query_at : path_len, &matched_len);
+    size_t path_only = query_at != SIZE_MAX ? query_at : path_len;
+    gw_route_request_t route_request = {
+        .method = req->method.base,
+        .method_len = req->method.len,
+        .path = path,
+        .path_len = path_only,
+        .query = path + path_only + (query_at != SIZE_MAX),
+        .query_len = query_at != SIZE_MAX ? path_len - query_at - 1 : 0,
+        .header = request_header,
+        .ctx = req,
+    };
+    const gw_route_t *route = gw_router_match(generation->generation->router, &route_request, &matched_len);
     if (route == NULL || route->total_weight == 0) {
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;

@@ -1,16 +1,22 @@
 #include "router.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-/* One way a path can select a route: an exact path, a prefix, or anything. */
+/* One way a request can select a route: a uri condition (exact, prefix, regex or none) that orders the
+ * rules, plus the match's other conditions. Regexes are compiled once, anchored to the whole value. */
 typedef struct {
     gw_string_match_kind_t kind;
     const char *value;
     size_t len;
     size_t order; /* document order, breaks ties */
     const gw_route_t *route;
+    const gw_http_match_t *match; /* NULL for a route without match */
+    regex_t *regexes;             /* uri, method, headers..., withoutHeaders..., queryParams... */
+    size_t regex_count;
 } match_rule_t;
 
 struct gw_router {
@@ -24,12 +30,25 @@ struct gw_router {
     gw_cluster_table_t clusters;
 };
 
+static int rank(gw_string_match_kind_t kind)
+{
+    switch (kind) {
+    case GW_MATCH_EXACT:
+        return 0;
+    case GW_MATCH_PREFIX:
+        return 1;
+    case GW_MATCH_REGEX:
+        return 2;
+    default:
+        return 3;
+    }
+}
+
 static int compare_rules(const void *a, const void *b)
 {
     const match_rule_t *x = a, *y = b;
     /* exact first, then prefixes (longest first), then match-all */
-    int rank_x = x->kind == GW_MATCH_EXACT ? 0 : x->kind == GW_MATCH_PREFIX ? 1 : 2;
-    int rank_y = y->kind == GW_MATCH_EXACT ? 0 : y->kind == GW_MATCH_PREFIX ? 1 : 2;
+    int rank_x = rank(x->kind), rank_y = rank(y->kind);
     if (rank_x != rank_y)
         return rank_x - rank_y;
     if (x->kind == GW_MATCH_PREFIX && x->len != y->len)
@@ -84,6 +103,79 @@ static int build_route(gw_router_t *router, const gw_config_t *config, const gw_
     return 0;
 }
 
+/* Regex slots of a rule: [0] uri, [1] method, then headers, withoutHeaders, queryParams. */
+#define SLOT_URI 0
+#define SLOT_METHOD 1
+#define SLOT_HEADERS 2
+
+static int compile_one(regex_t *re, const gw_string_match_t *m, int icase, int *compiled, char *err,
+                       size_t err_size)
+{
+    if (m->kind != GW_MATCH_REGEX)
+        return 0;
+    char anchored[4096];
+    snprintf(anchored, sizeof(anchored), "^(%s)$", m->value);
+    if (regcomp(re, anchored, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)) != 0) {
+        snprintf(err, err_size, "invalid regex \"%.200s\"", m->value);
+        return -1;
+    }
+    *compiled = 1;
+    return 0;
+}
+
+static int compile_regexes(match_rule_t *rule, char *err, size_t err_size)
+{
+    const gw_http_match_t *m = rule->match;
+    size_t count = SLOT_HEADERS + m->header_count + m->without_header_count + m->query_param_count;
+    rule->regexes = calloc(count, sizeof(*rule->regexes));
+    int *compiled = calloc(count, sizeof(int));
+    if (rule->regexes == NULL || compiled == NULL) {
+        free(compiled);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    rule->regex_count = count;
+    int rc = compile_one(&rule->regexes[SLOT_URI], &m->uri, m->ignore_uri_case, &compiled[SLOT_URI], err,
+                         err_size) ||
+             compile_one(&rule->regexes[SLOT_METHOD], &m->method, 0, &compiled[SLOT_METHOD], err, err_size);
+    size_t slot = SLOT_HEADERS;
+    for (size_t i = 0; rc == 0 && i < m->header_count; ++i, ++slot)
+        rc = compile_one(&rule->regexes[slot], &m->headers[i].value, 0, &compiled[slot], err, err_size);
+    for (size_t i = 0; rc == 0 && i < m->without_header_count; ++i, ++slot)
+        rc = compile_one(&rule->regexes[slot], &m->without_headers[i].value, 0, &compiled[slot], err,
+                         err_size);
+    for (size_t i = 0; rc == 0 && i < m->query_param_count; ++i, ++slot)
+        rc = compile_one(&rule->regexes[slot], &m->query_params[i].value, 0, &compiled[slot], err, err_size);
+    if (rc != 0) {
+        for (size_t i = 0; i < count; ++i)
+            if (compiled[i])
+                regfree(&rule->regexes[i]);
+        free(rule->regexes);
+        rule->regexes = NULL;
+    }
+    free(compiled);
+    return rc ? -1 : 0;
+}
+
+static void free_regexes(match_rule_t *rule)
+{
+    const gw_http_match_t *m = rule->match;
+    if (rule->regexes == NULL)
+        return;
+    if (m->uri.kind == GW_MATCH_REGEX)
+        regfree(&rule->regexes[SLOT_URI]);
+    if (m->method.kind == GW_MATCH_REGEX)
+        regfree(&rule->regexes[SLOT_METHOD]);
+    size_t slot = SLOT_HEADERS;
+    const gw_named_match_t *lists[] = {m->headers, m->without_headers, m->query_params};
+    const size_t counts[] = {m->header_count, m->without_header_count, m->query_param_count};
+    for (size_t l = 0; l < 3; ++l)
+        for (size_t i = 0; i < counts[l]; ++i, ++slot)
+            if (lists[l][i].value.kind == GW_MATCH_REGEX)
+                regfree(&rule->regexes[slot]);
+    free(rule->regexes);
+}
+
 gw_router_t *gw_router_new(const gw_config_t *config, char *err, size_t err_size)
 {
     gw_router_t *router = calloc(1, sizeof(*router));
@@ -111,16 +203,22 @@ gw_router_t *gw_router_new(const gw_config_t *config, char *err, size_t err_size
             if (build_route(router, config, vs, http, route, err, err_size) != 0)
                 goto fail;
             if (http->match_count == 0) {
-                router->rules[router->rule_count] =
-                    (match_rule_t){GW_MATCH_ANY, "", 0, router->rule_count, route};
+                router->rules[router->rule_count] = (match_rule_t){
+                    .kind = GW_MATCH_ANY, .value = "", .order = router->rule_count, .route = route};
                 ++router->rule_count;
             }
             for (size_t m = 0; m < http->match_count; ++m) {
+                match_rule_t *rule = &router->rules[router->rule_count];
                 const gw_string_match_t *uri = &http->matches[m].uri;
-                const char *value = uri->value != NULL ? uri->value : "";
-                router->rules[router->rule_count] =
-                    (match_rule_t){uri->kind, value, strlen(value), router->rule_count, route};
+                *rule = (match_rule_t){.kind = uri->kind,
+                                       .value = uri->value != NULL ? uri->value : "",
+                                       .order = router->rule_count,
+                                       .route = route,
+                                       .match = &http->matches[m]};
+                rule->len = strlen(rule->value);
                 ++router->rule_count;
+                if (compile_regexes(rule, err, err_size) != 0)
+                    goto fail;
             }
         }
     }
@@ -138,6 +236,9 @@ void gw_router_free(gw_router_t *router)
         return;
     for (size_t i = 0; i < router->route_count; ++i)
         free(router->routes[i].targets);
+    for (size_t i = 0; i < router->rule_count; ++i)
+        if (router->rules[i].match != NULL)
+            free_regexes(&router->rules[i]);
     free(router->routes);
     free(router->rules);
     free(router->slots);
@@ -146,28 +247,96 @@ void gw_router_free(gw_router_t *router)
     free(router);
 }
 
-const gw_route_t *gw_router_match(const gw_router_t *router, const char *path, size_t path_len,
+/* Whether value satisfies m (re: its compiled regex when m is one). */
+static int string_matches(const gw_string_match_t *m, const regex_t *re, int icase, const char *value,
+                          size_t len)
+{
+    size_t want = m->value != NULL ? strlen(m->value) : 0;
+    switch (m->kind) {
+    case GW_MATCH_ANY:
+        return 1;
+    case GW_MATCH_EXACT:
+        return len == want && (icase ? strncasecmp(value, m->value, len) : memcmp(value, m->value, len)) == 0;
+    case GW_MATCH_PREFIX:
+        return len >= want &&
+               (icase ? strncasecmp(value, m->value, want) : memcmp(value, m->value, want)) == 0;
+    case GW_MATCH_REGEX: {
+        char buf[8192];
+        if (len >= sizeof(buf) || memchr(value, '\0', len) != NULL)
+            return 0;
+        memcpy(buf, value, len);
+        buf[len] = '\0';
+        return regexec(re, buf, 0, NULL, 0) == 0;
+    }
+    }
+    return 0;
+}
+
+/* The raw value of query parameter name ("a=1&b=2"); a parameter without '=' has an empty value. */
+static const char *query_param(const gw_route_request_t *request, const char *name, size_t *len)
+{
+    size_t name_len = strlen(name);
+    const char *p = request->query, *end = request->query + request->query_len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *pair_end = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(pair_end - p));
+        const char *key_end = eq != NULL ? eq : pair_end;
+        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0) {
+            const char *value = eq != NULL ? eq + 1 : pair_end;
+            *len = (size_t)(pair_end - value);
+            return value;
+        }
+        p = pair_end + 1;
+    }
+    return NULL;
+}
+
+/* The conditions of a match besides its uri. */
+static int conditions_hold(const match_rule_t *rule, const gw_route_request_t *request)
+{
+    const gw_http_match_t *m = rule->match;
+    if (!string_matches(&m->method, &rule->regexes[SLOT_METHOD], 0, request->method, request->method_len))
+        return 0;
+    size_t slot = SLOT_HEADERS;
+    for (size_t i = 0; i < m->header_count; ++i, ++slot) {
+        size_t len;
+        const char *value = request->header(request->ctx, m->headers[i].name, &len);
+        if (value == NULL || !string_matches(&m->headers[i].value, &rule->regexes[slot], 0, value, len))
+            return 0;
+    }
+    for (size_t i = 0; i < m->without_header_count; ++i, ++slot) {
+        size_t len;
+        const char *value = request->header(request->ctx, m->without_headers[i].name, &len);
+        if (value != NULL &&
+            string_matches(&m->without_headers[i].value, &rule->regexes[slot], 0, value, len))
+            return 0;
+    }
+    for (size_t i = 0; i < m->query_param_count; ++i, ++slot) {
+        size_t len;
+        const char *value = query_param(request, m->query_params[i].name, &len);
+        if (value == NULL || !string_matches(&m->query_params[i].value, &rule->regexes[slot], 0, value, len))
+            return 0;
+    }
+    return 1;
+}
+
+const gw_route_t *gw_router_match(const gw_router_t *router, const gw_route_request_t *request,
                                   size_t *matched_len)
 {
     for (size_t i = 0; i < router->rule_count; ++i) {
         const match_rule_t *rule = &router->rules[i];
-        switch (rule->kind) {
-        case GW_MATCH_EXACT:
-            if (rule->len == path_len && memcmp(rule->value, path, path_len) == 0) {
-                *matched_len = path_len;
-                return rule->route;
-            }
-            break;
-        case GW_MATCH_PREFIX:
-            if (rule->len <= path_len && memcmp(rule->value, path, rule->len) == 0) {
-                *matched_len = rule->len;
-                return rule->route;
-            }
-            break;
-        case GW_MATCH_ANY:
-            *matched_len = 0;
-            return rule->route;
-        }
+        int icase = rule->match != NULL && rule->match->ignore_uri_case;
+        const gw_string_match_t uri = {rule->kind, (char *)rule->value};
+        if (rule->match != NULL &&
+            !string_matches(&uri, &rule->regexes[SLOT_URI], icase, request->path, request->path_len))
+            continue;
+        if (rule->match != NULL && !conditions_hold(rule, request))
+            continue;
+        *matched_len = rule->kind == GW_MATCH_PREFIX ? rule->len
+                       : rule->kind == GW_MATCH_ANY  ? 0
+                                                     : request->path_len;
+        return rule->route;
     }
     return NULL;
 }

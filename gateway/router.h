@@ -5,7 +5,9 @@
  * The routing table compiled from every VirtualService: a request path maps
  * to one http route, whose destinations point into the cluster table.
  * Precedence: an exact uri match beats any prefix, a longer prefix beats a
- * shorter one, and among equals the earlier document wins.
+ * shorter one, prefixes beat regexes, regexes beat matches without uri, and
+ * among equals the earlier document wins. A candidate whose other conditions
+ * (method, headers, withoutHeaders, queryParams) fail gives way to the next.
  */
 
 #include <stddef.h>
@@ -41,12 +43,25 @@ gw_router_t *gw_router_new(const gw_config_t *config, char *err, size_t err_size
 /** Frees a router (NULL is allowed). */
 void gw_router_free(gw_router_t *router);
 
+/** What routing looks at in a request. */
+typedef struct {
+    const char *method;
+    size_t method_len;
+    const char *path; /* normalised, without the query */
+    size_t path_len;
+    const char *query; /* after '?', without it; may be empty */
+    size_t query_len;
+    /** The value of a header (name in lower case), or NULL when the request has none. */
+    const char *(*header)(void *ctx, const char *name, size_t *len);
+    void *ctx;
+} gw_route_request_t;
+
 /**
- * Finds the route for a normalised path (without the query). Returns NULL
- * when none matches; *matched_len gets the length of the matched uri prefix
- * (the whole path for an exact match, 0 for a route without match).
+ * Finds the route for a request. Returns NULL when none matches;
+ * *matched_len gets the length of the matched uri prefix (the whole path for
+ * an exact or regex match, 0 for a match without uri).
  */
-const gw_route_t *gw_router_match(const gw_router_t *router, const char *path, size_t path_len,
+const gw_route_t *gw_router_match(const gw_router_t *router, const gw_route_request_t *request,
                                   size_t *matched_len);
 
 /** Picks a target of route by weight; roll is uniform in [0, total_weight). */

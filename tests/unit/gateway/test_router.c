@@ -62,6 +62,23 @@ static const char routes_yaml[] =
     "  - name: exact\n"
     "    match: [{uri: {exact: /serving/kubeflow-alice/mnist/v2/}}]\n"
     "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n"
+    "  - name: canary-header\n"
+    "    match:\n"
+    "    - uri: {prefix: /models/}\n"
+    "      headers: {x-canary: {exact: 'yes'}, cookie: {regex: '.*user=(alice|bob).*'}}\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v2}}]\n"
+    "  - name: post-only\n"
+    "    match: [{uri: {prefix: /models/}, method: {exact: POST}, queryParams: {debug: {}}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v2}}]\n"
+    "  - name: not-internal\n"
+    "    match: [{uri: {prefix: /models/}, withoutHeaders: {x-internal: {}}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n"
+    "  - name: regex\n"
+    "    match: [{uri: {regex: '/v[0-9]+/models/[a-z]+'}}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n"
+    "  - name: nocase\n"
+    "    match: [{uri: {exact: /Upper/Case}, ignoreUriCase: true}]\n"
+    "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n"
     "  - name: short\n"
     "    match: [{uri: {prefix: /serving/}}]\n"
     "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n";
@@ -98,10 +115,82 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A request for routing: "name: value" pairs in headers (NULL-terminated); the target may carry a query. */
+typedef struct {
+    const char *const *headers;
+} fake_headers_t;
+
+static const char *fake_header(void *ctx, const char *name, size_t *len)
+{
+    const fake_headers_t *fake = ctx;
+    size_t name_len = strlen(name);
+    for (const char *const *h = fake->headers; h != NULL && *h != NULL; ++h) {
+        if (strncmp(*h, name, name_len) == 0 && (*h)[name_len] == ':') {
+            *len = strlen(*h + name_len + 2);
+            return *h + name_len + 2;
+        }
+    }
+    return NULL;
+}
+
+static const char *route_with(const gw_router_t *router, const char *method, const char *target,
+                              const char *const *headers, size_t *matched)
+{
+    fake_headers_t fake = {headers};
+    const char *q = strchr(target, '?');
+    gw_route_request_t request = {
+        .method = method,
+        .method_len = strlen(method),
+        .path = target,
+        .path_len = q != NULL ? (size_t)(q - target) : strlen(target),
+        .query = q != NULL ? q + 1 : "",
+        .query_len = q != NULL ? strlen(q + 1) : 0,
+        .header = fake_header,
+        .ctx = &fake,
+    };
+    const gw_route_t *route = gw_router_match(router, &request, matched);
+    return route != NULL ? route->config->name : NULL;
+}
+
 static const char *route_for(const gw_router_t *router, const char *path, size_t *matched)
 {
-    const gw_route_t *route = gw_router_match(router, path, strlen(path), matched);
-    return route != NULL ? route->config->name : NULL;
+    return route_with(router, "GET", path, NULL, matched);
+}
+
+static void test_conditions(void **state)
+{
+    fixture_t *fixture = *state;
+    static const char *const canary[] = {"x-canary: yes", "cookie: a=1; user=alice; b=2", NULL};
+    static const char *const canary_wrong_user[] = {"x-canary: yes", "cookie: user=carol", NULL};
+    static const char *const canary_no_cookie[] = {"x-canary: yes", NULL};
+    static const char *const internal[] = {"x-internal: 1", NULL};
+    static const struct {
+        const char *method, *target;
+        const char *const *headers;
+        const char *route;
+    } cases[] = {
+        {"GET", "/models/x", canary, "canary-header"},
+        {"GET", "/models/x", canary_wrong_user, "not-internal"},
+        {"GET", "/models/x", canary_no_cookie, "not-internal"},
+        {"POST", "/models/x?debug", NULL, "post-only"},
+        {"POST", "/models/x?a=1&debug=&b", NULL, "post-only"},
+        {"POST", "/models/x?debugging=1", NULL, "not-internal"},
+        {"GET", "/models/x?debug", NULL, "not-internal"},
+        {"GET", "/models/x", internal, NULL},
+        {"GET", "/v2/models/mnist", NULL, "regex"},
+        {"GET", "/v2/models/mnist/extra", NULL, NULL},
+        {"GET", "/vx/models/mnist", NULL, NULL},
+        {"GET", "/upper/CASE", NULL, "nocase"},
+        {"GET", "/upper/case/x", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        size_t matched;
+        const char *name =
+            route_with(fixture->router, cases[i].method, cases[i].target, cases[i].headers, &matched);
+        if (cases[i].route == NULL ? name != NULL : name == NULL || strcmp(name, cases[i].route) != 0)
+            fail_msg("case %zu %s %s: expected %s, got %s", i, cases[i].method, cases[i].target,
+                     cases[i].route ? cases[i].route : "(none)", name ? name : "(none)");
+    }
 }
 
 static void test_precedence(void **state)
@@ -140,8 +229,11 @@ static void test_weights_split_by_roll(void **state)
 {
     fixture_t *fixture = *state;
     size_t matched;
-    const gw_route_t *route =
-        gw_router_match(fixture->router, "/serving/kubeflow-alice/mnist/x", 31, &matched);
+    assert_string_equal(route_for(fixture->router, "/serving/kubeflow-alice/mnist/x", &matched), "split");
+    const gw_route_t *route = NULL;
+    for (size_t slot = 0; slot < gw_router_slot_count(fixture->router) && route == NULL; ++slot)
+        if (strcmp(gw_router_slot_route(fixture->router, slot)->config->name, "split") == 0)
+            route = gw_router_slot_route(fixture->router, slot);
     assert_non_null(route);
     assert_int_equal(route->total_weight, 100);
     assert_int_equal(route->target_count, 2);
@@ -179,7 +271,7 @@ static void test_clusters_follow_subset_labels(void **state)
     }
     /* every target has a distinct slot */
     size_t slots = gw_router_slot_count(fixture->router);
-    assert_int_equal(slots, 5);
+    assert_int_equal(slots, 10);
     for (size_t s = 0; s < slots; ++s)
         assert_int_equal(gw_router_slot(fixture->router, s)->slot, s);
 }
@@ -188,6 +280,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_weights_split_by_roll),
         cmocka_unit_test(test_clusters_follow_subset_labels),
     };
