@@ -8,6 +8,16 @@
 /* A regex must compile (POSIX extended, matched against the whole value by the router). */
 static int check_regex(gw__cfg_t *c, const gw_yaml_node_t *node, const char *pattern)
 {
+    /* RE2 (Envoy's dialect) classes that POSIX would read as plain letters: refuse rather than mean less */
+    for (const char *p = pattern; *p != '\0'; ++p) {
+        if (*p == '\\' && p[1] != '\0' && strchr("dDwWsSbBpPQEAzC", p[1]) != NULL)
+            return gw__cfg_fail(c, node,
+                                "the RE2 escape \\%c is not supported here (POSIX regex): use a bracket "
+                                "expression such as [0-9] or [[:space:]]",
+                                p[1]);
+        if (*p == '\\' && p[1] != '\0')
+            ++p;
+    }
     regex_t compiled;
     char anchored[4096];
     if (snprintf(anchored, sizeof(anchored), "^(%s)$", pattern) >= (int)sizeof(anchored))

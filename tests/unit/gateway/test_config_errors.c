@@ -433,6 +433,8 @@ static const row_t rows[] = {
      "test.yaml:7:60: spec.http[0].route[0].weight: must be between 0 and 100 (got 101)"},
     {"invalid regex", VSH "  - match: [{uri: {regex: '(x'}}]\n" ROUTE BASE,
      "test.yaml:7:27: spec.http[0].match[0].uri.regex: invalid regex \"(x\""},
+    {"RE2 class escape", VSH "  - match: [{uri: {regex: '/v\\d+'}}]\n" ROUTE BASE,
+     "test.yaml:7:27: spec.http[0].match[0].uri.regex: the RE2 escape \\d is not supported here"},
     {"two string matches", VSH "  - match: [{method: {exact: GET, prefix: G}}]\n" ROUTE BASE,
      "test.yaml:7:22: spec.http[0].match[0].method: needs exactly one of exact, prefix or regex"},
     {"header name", VSH "  - match: [{headers: {'x y': {exact: a}}}]\n" ROUTE BASE,
