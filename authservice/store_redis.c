@@ -89,7 +89,8 @@ struct rd_store {
     redisAsyncContext *sac; /* Sentinel being asked */
     redisAsyncContext *wac; /* Sentinel watched while connected */
     int wac_busy;           /* a question to wac is unanswered */
-    char sac_ip[INET6_ADDRSTRLEN], sentinel_ip[INET6_ADDRSTRLEN], master_ip[INET6_ADDRSTRLEN];
+    char sac_ip[INET6_ADDRSTRLEN], sentinel_ip[INET6_ADDRSTRLEN];
+    char master_ip[256]; /* an address, or a name when Sentinel announces host names */
     uint16_t sac_port, sentinel_port, master_port; /* numeric: being asked, answered last, its answer */
     size_t sentinel_next, sentinel_tried, sentinel_current, sentinel_first;
     unsigned conn_gen; /* bumped per connection; stale resolutions compare it */
@@ -609,6 +610,21 @@ static void on_disconnect(const redisAsyncContext *cc, int status)
     }
 }
 
+/* An IP address, or a host name (Sentinel with announce-hostnames), as Sentinel may give for a master. */
+static int address_ok(const char *s, size_t len)
+{
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1)
+        return 1;
+    if (len == 0 || len > 253 || strlen(s) != len)
+        return 0;
+    for (size_t i = 0; i < len; ++i)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-' || s[i] == '.'))
+            return 0;
+    return 1;
+}
+
 static void on_sentinel_reply(redisAsyncContext *c, void *reply, void *privdata)
 {
     rd_store_t *st = privdata;
@@ -633,10 +649,8 @@ static void on_sentinel_reply(redisAsyncContext *c, void *reply, void *privdata)
     }
     char *end;
     unsigned long port = strtoul(r->element[1]->str, &end, 10);
-    unsigned char addr[16];
     const char *ip = r->element[0]->str;
-    if (*end != '\0' || port == 0 || port > 65535 ||
-        (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1)) {
+    if (*end != '\0' || port == 0 || port > 65535 || !address_ok(ip, r->element[0]->len)) {
         conn_failed(st, 1, "malformed master address");
         return;
     }
