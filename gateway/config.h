@@ -41,6 +41,24 @@ typedef struct {
 
 /* ---- tenantgate's own settings: kind TenantGate, apiVersion tenantgate.io/v1alpha1 ---- */
 
+/** spec.oidc and spec.sessions: browser login. Off (enabled 0) unless the document has an oidc section. */
+typedef struct {
+    int enabled;
+    char *issuer;
+    int allow_insecure_issuer; /* allowInsecureIssuer: http issuer on loopback (development) */
+    char *client_id;
+    char *client_secret_file;     /* resolved path; the secret is read when the generation is built */
+    int client_auth;              /* 0 client_secret_basic, 1 client_secret_post (oidc_client_auth_t) */
+    gw_strings_t scopes;          /* default openid email profile groups; must hold openid */
+    char *external_url;           /* origin the browser uses (scheme://host[:port]), no trailing slash */
+    gw_strings_t api_prefixes;    /* paths that always get 401, never a redirect */
+    char *store;                  /* sessions.store as a URL; a relative sqlite path is made absolute */
+    char *key_file;               /* sessions.keyFile, resolved */
+    uint64_t idle_timeout_ms;     /* sessions.idleTimeout, default 1h */
+    uint64_t absolute_timeout_ms; /* sessions.absoluteTimeout, default 12h */
+    uint64_t cache_ttl_ms;        /* sessions.cacheTtl, default 5s */
+} gw_auth_settings_t;
+
 typedef struct {
     gw_meta_t meta;
     struct {
@@ -58,6 +76,7 @@ typedef struct {
     } limits;
     gw_strings_t strip_headers; /* extra client-sent identity headers (lower case);
                                    kubeflow-userid and kubeflow-groups are always stripped */
+    gw_auth_settings_t auth;
 } gw_settings_t;
 
 /* ---- networking.istio.io Gateway ---- */

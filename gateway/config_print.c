@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "authservice/store.h"
 
 static void print_duration(FILE *fp, uint64_t ms)
 {
@@ -45,6 +46,39 @@ static void print_labels(FILE *fp, const gw_labels_t *labels)
         fputs("-", fp);
 }
 
+/* Browser login: names the issuer, client and store backend; never a secret, a file's contents or a store
+ * URL (it may carry a password). */
+static void print_auth(FILE *fp, const gw_auth_settings_t *a)
+{
+    if (!a->enabled) {
+        fputs("  login: off\n", fp);
+        return;
+    }
+    fprintf(fp, "  login: oidc %s client %s (%s), callback %s/authservice/callback, scopes ", a->issuer,
+            a->client_id, a->client_auth == 1 ? "client_secret_post" : "client_secret_basic",
+            a->external_url);
+    print_strings(fp, &a->scopes);
+    fputs("\n  sessions: ", fp);
+    as_store_url_t url;
+    if (as_store_url_parse(a->store, &url, NULL, 0) == 0) {
+        if (url.kind == AS_STORE_URL_SQLITE)
+            fprintf(fp, "sqlite %s", url.path);
+        else
+            for (size_t i = 0; i < url.host_count; ++i)
+                fprintf(fp, "%s%s %s:%u", i == 0 ? "" : ",",
+                        url.kind == AS_STORE_URL_REDIS ? "redis" : "sentinel", url.hosts[i].host,
+                        url.hosts[i].port);
+        as_store_url_free(&url);
+    }
+    fputs(", idle ", fp);
+    print_duration(fp, a->idle_timeout_ms);
+    fputs(", absolute ", fp);
+    print_duration(fp, a->absolute_timeout_ms);
+    fputs(", cache ", fp);
+    print_duration(fp, a->cache_ttl_ms);
+    fputs("\n", fp);
+}
+
 static void print_settings(FILE *fp, const gw_settings_t *s)
 {
     fputs("settings:\n  admin: ", fp);
@@ -63,6 +97,7 @@ static void print_settings(FILE *fp, const gw_settings_t *s)
     for (size_t i = 0; i < s->strip_headers.count; ++i)
         fprintf(fp, ",%s", s->strip_headers.items[i]);
     fputs("\n", fp);
+    print_auth(fp, &s->auth);
 }
 
 static void print_listeners(FILE *fp, const gw_config_t *config)

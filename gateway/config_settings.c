@@ -1,6 +1,7 @@
 /* kind TenantGate (tenantgate.io/v1alpha1): the gateway's own settings. */
 #include <string.h>
 
+#include "config_auth.h"
 #include "config_kinds.h"
 
 /* libh2o 2.2.5 refuses a request head over 100 header lines or about 400 KiB itself (HTTP/1.1: 400;
@@ -21,6 +22,7 @@ void gw__settings_defaults(gw_settings_t *s)
     s->limits.max_body_bytes = 8u << 20;
     s->limits.request_timeout_ms = 30000;
     s->limits.idle_timeout_ms = 60000;
+    gw__auth_defaults(&s->auth);
 }
 
 static int decode_admin(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *s)
@@ -108,7 +110,8 @@ static int decode_strip_headers(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_set
 
 int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
 {
-    static const char *const fields[] = {"admin", "threads", "logLevel", "limits", "stripHeaders", NULL};
+    static const char *const fields[] = {"admin",        "threads", "logLevel", "limits",
+                                         "stripHeaders", "oidc",    "sessions", NULL};
     static const gw__cfg_choice_t levels[] = {
         {"debug", 0, NULL}, {"info", 1, NULL}, {"warn", 2, NULL}, {"error", 3, NULL}, {NULL, 0, NULL}};
     gw_settings_t *s = out;
@@ -126,5 +129,8 @@ int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
         return -1;
     if (found > 0)
         s->log_level = (char *)levels[level].name;
-    return decode_limits(c, spec, s) != 0 || decode_strip_headers(c, spec, s) < 0 ? -1 : 0;
+    return decode_limits(c, spec, s) != 0 || decode_strip_headers(c, spec, s) < 0 ||
+                   gw__decode_auth(c, spec, &s->auth) != 0
+               ? -1
+               : 0;
 }

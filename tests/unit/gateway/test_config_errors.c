@@ -189,9 +189,9 @@ static const row_t rows[] = {
         "---\n" GW,
      "test.yaml:5:10: spec.admin: expected a map, got a list"},
     {"unknown setting",
-     TG "  oidc: {}\n"
+     TG "  rctoken: {}\n"
         "---\n" GW,
-     "test.yaml:5:3: spec: unknown field \"oidc\""},
+     "test.yaml:5:3: spec: unknown field \"rctoken\""},
 
     /* Gateway */
     {"unknown port field", GWH "  - port: {number: 8080, prot: HTTP}\n    hosts: [a]\n",
