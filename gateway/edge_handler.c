@@ -11,7 +11,6 @@
 #include "error_filter.h"
 #include "worker_upstream.h"
 #include "util/log.h"
-#include "util/random.h"
 
 /* Default upstream I/O timeout for routes that set none. */
 #define DEFAULT_UPSTREAM_TIMEOUT_MS 30000
@@ -35,7 +34,6 @@ typedef struct {
     worker_generation_t *current;
     worker_generation_t *retired; /* older generations with requests or connections left */
     h2o_timeout_entry_t reaper;
-    uint64_t rng; /* xorshift64 state for weighted splits: not a secret */
 } edge_context_t;
 
 /* Ties a request to the generation it started on, for as long as its memory lives. */
@@ -118,8 +116,6 @@ static void on_context_init(h2o_handler_t *_self, h2o_context_t *ctx)
     *state = (edge_context_t){.ctx = ctx};
     state->reaper.cb = on_reap_timeout;
     state->current = worker_generation_new(gw_generation_slot_acquire(self->generations), ctx);
-    if (tg_random_bytes((uint8_t *)&state->rng, sizeof(state->rng)) != 0 || state->rng == 0)
-        state->rng = 0x9e3779b97f4a7c15ULL;
     h2o_context_set_handler_context(ctx, &self->super, state);
 }
 
@@ -137,16 +133,6 @@ static void on_context_dispose(h2o_handler_t *_self, h2o_context_t *ctx)
     }
     worker_generation_free(state->current);
     free(state);
-}
-
-static unsigned next_roll(edge_context_t *state, unsigned bound)
-{
-    uint64_t x = state->rng;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    state->rng = x;
-    return (unsigned)(x % bound);
 }
 
 /* 431 when the request's headers exceed the configured count or size. */
@@ -290,7 +276,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;
     }
-    const gw_route_target_t *target = gw_route_pick(route, next_roll(state, route->total_weight));
+    const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route);
 
     strip_client_identity_headers(settings, req);
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,

@@ -341,14 +341,16 @@ const gw_route_t *gw_router_match(const gw_router_t *router, const gw_route_requ
     return NULL;
 }
 
-const gw_route_target_t *gw_route_pick(const gw_route_t *route, unsigned roll)
+const gw_route_target_t *gw_route_pick(const gw_route_t *route, int *state)
 {
+    size_t best = 0;
     for (size_t i = 0; i < route->target_count; ++i) {
-        if (roll < route->targets[i].weight)
-            return &route->targets[i];
-        roll -= route->targets[i].weight;
+        state[i] += (int)route->targets[i].weight;
+        if (state[i] > state[best])
+            best = i;
     }
-    return &route->targets[route->target_count - 1];
+    state[best] -= (int)route->total_weight;
+    return &route->targets[best];
 }
 
 const gw_cluster_table_t *gw_router_clusters(const gw_router_t *router)

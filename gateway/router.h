@@ -64,8 +64,13 @@ typedef struct {
 const gw_route_t *gw_router_match(const gw_router_t *router, const gw_route_request_t *request,
                                   size_t *matched_len);
 
-/** Picks a target of route by weight; roll is uniform in [0, total_weight). */
-const gw_route_target_t *gw_route_pick(const gw_route_t *route, unsigned roll);
+/**
+ * Picks a target of route by weight with smooth weighted round robin: over
+ * any run of total_weight picks each target gets exactly its weight, spread
+ * evenly. state holds one counter per target of the route (zeroed at start)
+ * and belongs to one worker.
+ */
+const gw_route_target_t *gw_route_pick(const gw_route_t *route, int *state);
 
 /** The clusters the router's targets refer to. */
 const gw_cluster_table_t *gw_router_clusters(const gw_router_t *router);

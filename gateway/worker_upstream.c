@@ -23,6 +23,7 @@ struct gw_worker_upstream {
     cluster_pools_t *clusters;
     size_t cluster_count;
     h2o_http1client_ctx_t *clients; /* one per router slot */
+    int *split_state;               /* weighted round robin counters, one per router slot */
     size_t client_count;
     timeout_entry_t *timeouts; /* distinct I/O timeouts in use */
     size_t timeout_count;
@@ -69,6 +70,7 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     upstream->cluster_count = table->count;
     upstream->clients = h2o_mem_alloc(sizeof(*upstream->clients) * (slots + 1));
     upstream->client_count = slots;
+    upstream->split_state = calloc(slots + 1, sizeof(*upstream->split_state));
     upstream->timeouts = h2o_mem_alloc(sizeof(*upstream->timeouts) * (slots + 1));
     h2o_timeout_init(ctx->loop, &upstream->websocket_timeout, WEBSOCKET_IDLE_TIMEOUT_MS);
 
@@ -121,8 +123,15 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
     h2o_timeout_dispose(upstream->ctx->loop, &upstream->websocket_timeout);
     free(upstream->clusters);
     free(upstream->clients);
+    free(upstream->split_state);
     free(upstream->timeouts);
     free(upstream);
+}
+
+const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route)
+{
+    /* a route's targets have consecutive slots */
+    return gw_route_pick(route, &upstream->split_state[route->targets[0].slot]);
 }
 
 void gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,

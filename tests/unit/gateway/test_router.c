@@ -237,16 +237,25 @@ static void test_weights_split_by_roll(void **state)
     assert_non_null(route);
     assert_int_equal(route->total_weight, 100);
     assert_int_equal(route->target_count, 2);
-    unsigned v1 = 0, v2 = 0;
-    for (unsigned roll = 0; roll < route->total_weight; ++roll) {
-        const gw_route_target_t *target = gw_route_pick(route, roll);
-        if (strcmp(target->config->subset, "v1") == 0)
+    /* smooth weighted round robin: exactly 95/5 in every run of 100 picks, v2 spread out (not 5 in a row) */
+    int split[2] = {0, 0};
+    unsigned v1 = 0, v2 = 0, v2_in_a_row = 0, longest_v2_run = 0;
+    for (unsigned pick = 0; pick < 3 * route->total_weight; ++pick) {
+        const gw_route_target_t *target = gw_route_pick(route, split);
+        if (strcmp(target->config->subset, "v1") == 0) {
             ++v1;
-        else
+            v2_in_a_row = 0;
+        } else {
             ++v2;
+            if (++v2_in_a_row > longest_v2_run)
+                longest_v2_run = v2_in_a_row;
+        }
+        if ((pick + 1) % route->total_weight == 0) {
+            assert_int_equal(v1, 95 * (pick + 1) / 100);
+            assert_int_equal(v2, 5 * (pick + 1) / 100);
+        }
     }
-    assert_int_equal(v1, 95);
-    assert_int_equal(v2, 5);
+    assert_int_equal(longest_v2_run, 1);
 }
 
 static void test_clusters_follow_subset_labels(void **state)
