@@ -84,7 +84,7 @@ static int cluster_build(gw_cluster_t *cluster, const gw_config_t *config, const
         snprintf(err, err_size, "no DestinationRule subset %s for host %s", subset_name, host);
         return -1;
     }
-    if (subset != NULL && subset->traffic_policy.tls.set)
+    if (subset != NULL) /* a subset's policy already holds what it inherits from the rule */
         cluster->policy = subset->traffic_policy;
     else if (rule != NULL)
         cluster->policy = rule->traffic_policy;

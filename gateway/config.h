@@ -156,6 +156,13 @@ typedef struct {
     uint64_t connect_timeout_ms; /* connectionPool.tcp.connectTimeout, default 5000 */
     uint64_t idle_timeout_ms;    /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
     unsigned max_connections;    /* connectionPool.tcp.maxConnections, default 1024 */
+    struct {
+        int set;                       /* outlierDetection present: ejection is on */
+        unsigned consecutive_5xx;      /* consecutive5xxErrors, default 5 (0 = off) */
+        unsigned consecutive_gateway;  /* consecutiveGatewayErrors (502/503/504), default 0 = off */
+        uint64_t base_ejection_ms;     /* baseEjectionTime, default 30s; doubles with each ejection */
+        unsigned max_ejection_percent; /* default 10; at least one endpoint may always be ejected */
+    } outlier;
 } gw_traffic_policy_t;
 
 typedef struct {

@@ -109,17 +109,46 @@ static int decode_tls(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic_pol
 }
 
 /* Reads a trafficPolicy over out, which holds what it inherits. */
+/* outlierDetection: consecutive errors eject an endpoint for a while (Envoy semantics, see docs). */
+static int decode_outlier(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic_policy_t *out)
+{
+    static const char *const fields[] = {"consecutive5xxErrors", "consecutiveGatewayErrors", "interval",
+                                         "baseEjectionTime",     "maxEjectionPercent",       NULL};
+    static const char *const unsupported[] = {"consecutiveErrors", "splitExternalLocalOriginErrors",
+                                              "consecutiveLocalOriginFailures", "minHealthPercent", NULL};
+    const gw_yaml_node_t *outlier = gw__cfg_get(policy, "outlierDetection");
+    if (outlier == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "outlierDetection");
+    uint64_t errors = 5, gateway = 0, percent = 10, interval = 10000;
+    out->outlier.set = 1;
+    out->outlier.base_ejection_ms = 30000;
+    int rc = gw__cfg_fields(c, outlier, fields, unsupported) != 0 ||
+                     gw__cfg_uint(c, outlier, "consecutive5xxErrors", 0, 0, 1000, &errors) < 0 ||
+                     gw__cfg_uint(c, outlier, "consecutiveGatewayErrors", 0, 0, 1000, &gateway) < 0 ||
+                     gw__cfg_uint(c, outlier, "maxEjectionPercent", 0, 0, 100, &percent) < 0 ||
+                     gw__cfg_duration(c, outlier, "interval", 0, &interval) < 0 ||
+                     gw__cfg_duration(c, outlier, "baseEjectionTime", 0, &out->outlier.base_ejection_ms) < 0
+                 ? -1
+                 : 0;
+    out->outlier.consecutive_5xx = (unsigned)errors;
+    out->outlier.consecutive_gateway = (unsigned)gateway;
+    out->outlier.max_ejection_percent = (unsigned)percent;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
 static int decode_policy(gw__cfg_t *c, const gw_yaml_node_t *parent, gw_traffic_policy_t *out)
 {
-    static const char *const fields[] = {"connectionPool", "tls", NULL};
-    static const char *const unsupported[] = {"loadBalancer", "outlierDetection", "portLevelSettings",
-                                              "tunnel",       "proxyProtocol",    NULL};
+    static const char *const fields[] = {"connectionPool", "tls", "outlierDetection", NULL};
+    static const char *const unsupported[] = {"loadBalancer", "portLevelSettings", "tunnel", "proxyProtocol",
+                                              NULL};
     const gw_yaml_node_t *policy = gw__cfg_get(parent, "trafficPolicy");
     if (policy == NULL)
         return 0;
     size_t saved = gw__cfg_push(c, "trafficPolicy");
     int rc = gw__cfg_fields(c, policy, fields, unsupported) != 0 || decode_pool(c, policy, out) != 0 ||
-                     decode_tls(c, policy, out) != 0
+                     decode_tls(c, policy, out) != 0 || decode_outlier(c, policy, out) != 0
                  ? -1
                  : 0;
     gw__cfg_pop(c, saved);

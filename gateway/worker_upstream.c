@@ -1,13 +1,26 @@
 #include "worker_upstream.h"
 
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
+
+#include "util/log.h"
 
 /* Websocket connections (notebook kernels) stay open while either side talks within this time. */
 #define WEBSOCKET_IDLE_TIMEOUT_MS (10 * 60 * 1000)
 
+/* Outlier detection state of one endpoint on this worker. */
+typedef struct {
+    unsigned errors;         /* consecutive 5xx */
+    unsigned gateway_errors; /* consecutive 502/503/504 */
+    unsigned ejections;      /* how often it was ejected: each ejection lasts longer */
+    uint64_t ejected_until;  /* loop time in ms; 0 = in service */
+} endpoint_health_t;
+
 typedef struct {
     h2o_socketpool_t *pools; /* one per endpoint */
+    endpoint_health_t *health;
+    const gw_cluster_t *cluster;
     size_t count;
     size_t next; /* round robin */
 } cluster_pools_t;
@@ -45,6 +58,8 @@ static h2o_timeout_t *timeout_for(gw_worker_upstream_t *upstream, uint64_t ms)
 static void init_cluster_pools(cluster_pools_t *pools, const gw_cluster_t *cluster, h2o_loop_t *loop)
 {
     pools->pools = h2o_mem_alloc(sizeof(*pools->pools) * cluster->endpoint_count);
+    pools->health = calloc(cluster->endpoint_count, sizeof(*pools->health));
+    pools->cluster = cluster;
     pools->count = cluster->endpoint_count;
     pools->next = 0;
     for (size_t e = 0; e < cluster->endpoint_count; ++e) {
@@ -116,8 +131,10 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
     if (upstream == NULL)
         return;
     gw_worker_upstream_retire(upstream);
-    for (size_t c = 0; c < upstream->cluster_count; ++c)
+    for (size_t c = 0; c < upstream->cluster_count; ++c) {
         free(upstream->clusters[c].pools);
+        free(upstream->clusters[c].health);
+    }
     for (size_t t = 0; t < upstream->timeout_count; ++t)
         h2o_timeout_dispose(upstream->ctx->loop, &upstream->timeouts[t].timeout);
     h2o_timeout_dispose(upstream->ctx->loop, &upstream->websocket_timeout);
@@ -134,11 +151,64 @@ const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream,
     return gw_route_pick(route, &upstream->split_state[route->targets[0].slot]);
 }
 
-void gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
+long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
                                h2o_req_overrides_t *overrides)
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
-    size_t index = pools->next++ % pools->count;
-    overrides->client_ctx = &upstream->clients[target->slot];
-    overrides->socketpool = &pools->pools[index];
+    uint64_t now = h2o_now(upstream->ctx->loop);
+    for (size_t tries = 0; tries < pools->count; ++tries) {
+        size_t index = pools->next++ % pools->count;
+        endpoint_health_t *health = &pools->health[index];
+        if (health->ejected_until > now)
+            continue;
+        health->ejected_until = 0;
+        overrides->client_ctx = &upstream->clients[target->slot];
+        overrides->socketpool = &pools->pools[index];
+        return (long)index;
+    }
+    return -1;
+}
+
+static size_t ejected_count(const cluster_pools_t *pools, uint64_t now)
+{
+    size_t ejected = 0;
+    for (size_t i = 0; i < pools->count; ++i)
+        ejected += pools->health[i].ejected_until > now;
+    return ejected;
+}
+
+void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long endpoint,
+                               int status)
+{
+    cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    const gw_traffic_policy_t *policy = &pools->cluster->policy;
+    if (!policy->outlier.set || endpoint < 0 || (size_t)endpoint >= pools->count)
+        return;
+    endpoint_health_t *health = &pools->health[endpoint];
+    if (status < 500) {
+        health->errors = health->gateway_errors = 0;
+        return;
+    }
+    ++health->errors;
+    if (status >= 502 && status <= 504)
+        ++health->gateway_errors;
+    int over = (policy->outlier.consecutive_5xx != 0 && health->errors >= policy->outlier.consecutive_5xx) ||
+               (policy->outlier.consecutive_gateway != 0 &&
+                health->gateway_errors >= policy->outlier.consecutive_gateway);
+    uint64_t now = h2o_now(upstream->ctx->loop);
+    if (!over || health->ejected_until > now)
+        return;
+    /* like Envoy: max_ejection_percent caps ejections, but one endpoint may always be ejected */
+    size_t allowed = pools->count * policy->outlier.max_ejection_percent / 100;
+    if (allowed == 0)
+        allowed = 1;
+    if (ejected_count(pools, now) >= allowed)
+        return;
+    ++health->ejections;
+    unsigned factor = health->ejections < 10 ? health->ejections : 10;
+    health->ejected_until = now + policy->outlier.base_ejection_ms * factor;
+    health->errors = health->gateway_errors = 0;
+    tg_log_warn("upstream", "endpoint %s of %s ejected for %" PRIu64 " ms after consecutive errors",
+                pools->cluster->endpoints[endpoint].label, pools->cluster->name,
+                policy->outlier.base_ejection_ms * factor);
 }

@@ -42,9 +42,19 @@ const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream,
 
 /**
  * Fills overrides with the client context of target and the pool of the next
- * endpoint of its cluster (round robin).
+ * endpoint of its cluster (round robin over the endpoints not ejected by
+ * outlier detection). Returns the endpoint's index, or -1 when every
+ * endpoint is ejected (the caller answers 503).
  */
-void gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
+long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
                                h2o_req_overrides_t *overrides);
+
+/**
+ * Reports the final status of a request sent to endpoint of target's
+ * cluster, for outlier detection: 5xx counts against the endpoint (502-504
+ * also as gateway errors), anything else clears its count.
+ */
+void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long endpoint,
+                               int status);
 
 #endif
