@@ -1,0 +1,380 @@
+// Helper of scripts/bench: free ports, one h2load run to a JSON line, and the
+// report (terminal table + the generated section of docs/benchmarks.md).
+//
+//   node bench.mjs ports N
+//   node bench.mjs summarize --row ID --run N --out H2LOAD_OUTPUT --log H2LOAD_LOG_FILE
+//                            [--wall S] [--cpu-proxy S] [--cpu-upstream S] [--cpu-load S]
+//                            [--rss-proxy KiB]                      (prints one JSON line)
+//   node bench.mjs half-rate --results RESULTS.jsonl --row ID   (half its median req/s)
+//   node bench.mjs report --results RESULTS.jsonl --rows ROWS.tsv --meta META.json
+//                         [--markdown FILE]  (exit 1 when a row has no clean run)
+//
+// Everything here is plain Node: no package from tests/ is needed.
+import fs from 'node:fs';
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+
+function args(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}`);
+    out[argv[i].slice(2)] = argv[i + 1];
+  }
+  return out;
+}
+
+// N distinct free loopback ports (bound together, then released).
+async function ports(n) {
+  const servers = [];
+  for (let i = 0; i < n; i++) {
+    const s = net.createServer();
+    await new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', resolve);
+    });
+    servers.push(s);
+  }
+  const list = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return list;
+}
+
+function num(s) {
+  return Number(String(s).replace(/,/g, ''));
+}
+
+// The figures of h2load's text output that the report needs.
+export function parseH2load(text) {
+  const r = {};
+  let m = text.match(/finished in ([\d.]+)s, ([\d.]+) req\/s/);
+  if (m) {
+    r.seconds = num(m[1]);
+    r.rps = num(m[2]);
+  }
+  m = text.match(
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/
+  );
+  if (m) [r.total, r.started, r.done, r.succeeded, r.failed, r.errored, r.timeout] = m.slice(1).map(num);
+  m = text.match(/status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/);
+  if (m) [r.s2xx, r.s3xx, r.s4xx, r.s5xx] = m.slice(1).map(num);
+  m = text.match(/Application protocol: (\S+)/);
+  r.proto = m ? m[1] : null;
+  m = text.match(/Cipher: (\S+)/);
+  r.cipher = m ? m[1] : null;
+  m = text.match(/time for request:\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/);
+  if (m) {
+    const scale = { us: 0.001, ms: 1, s: 1000 };
+    r.h2loadMeanMs = num(m[5]) * scale[m[6]];
+  }
+  return r;
+}
+
+// Mean and percentiles (ms) of the third column of h2load's --log-file (µs).
+export function latencies(logText) {
+  const v = [];
+  for (const line of logText.split('\n')) {
+    const f = line.split('\t');
+    if (f.length >= 3 && f[1] !== '-1') v.push(Number(f[2]));
+  }
+  if (v.length === 0) return { count: 0 };
+  v.sort((a, b) => a - b);
+  const at = (p) => v[Math.min(v.length - 1, Math.ceil(p * v.length) - 1)] / 1000;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length / 1000;
+  return { count: v.length, meanMs: mean, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: v[v.length - 1] / 1000 };
+}
+
+// Why a run does not count, or null when it is clean.
+export function runProblem(r) {
+  if (r.rps === undefined || r.done === undefined) return 'h2load printed no result';
+  if (r.proto !== 'h2') return `negotiated ${r.proto ?? 'no protocol'}, not h2`;
+  if (r.done === 0) return 'no request completed';
+  if (r.failed > 0 || r.errored > 0 || r.timeout > 0)
+    return `${r.failed} failed, ${r.errored} errored, ${r.timeout} timed out`;
+  if (r.s2xx !== r.done) return `${r.done - r.s2xx} answers were not 2xx`;
+  return null;
+}
+
+function summarize(a) {
+  const r = parseH2load(fs.readFileSync(a.out, 'utf8'));
+  const lat = fs.existsSync(a.log) ? latencies(fs.readFileSync(a.log, 'utf8')) : { count: 0 };
+  const wall = num(a.wall ?? r.seconds ?? 0);
+  const per = (s) => (s === undefined || !(wall > 0) ? null : num(s) / wall);
+  const out = {
+    row: a.row,
+    run: num(a.run),
+    ...r,
+    ...lat,
+    wall,
+    cpuProxy: per(a['cpu-proxy']),
+    cpuUpstream: per(a['cpu-upstream']),
+    cpuLoad: per(a['cpu-load']),
+    rssProxyKiB: a['rss-proxy'] === undefined ? null : num(a['rss-proxy']),
+    upstreamConns: a['upstream-conns'] === undefined ? null : num(a['upstream-conns']),
+  };
+  out.problem = runProblem(out);
+  return out;
+}
+
+export function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+// rows.tsv: id, label, base row for "vs bare h2o" ("-" for none), notes.
+function readRows(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const [id, label, base, notes] = l.split('\t');
+      return { id, label, base: base === '-' ? null : base, notes: notes ?? '' };
+    });
+}
+
+const fmt = {
+  int: (x) => (x === null ? 'n/a' : Math.round(x).toLocaleString('en-US')),
+  ms: (x) => (x === null ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(1)),
+  cores: (x) => (x === null ? 'n/a' : x.toFixed(2)),
+  ratio: (x) => (x === null ? '' : `${x.toFixed(2)}×`),
+  mib: (x) => (x === null ? 'n/a' : (x / 1024).toFixed(1)),
+};
+
+// One summary per row: medians over its clean runs.
+export function aggregate(rows, results) {
+  const byId = new Map();
+  for (const row of rows) {
+    const runs = results.filter((r) => r.row === row.id);
+    const clean = runs.filter((r) => !r.problem);
+    const m = (k) => median(clean.map((r) => r[k]));
+    const s = {
+      ...row,
+      runs: runs.length,
+      clean: clean.length,
+      problems: runs.filter((r) => r.problem).map((r) => `run ${r.run}: ${r.problem}`),
+      rpsAll: clean.map((r) => r.rps),
+      p99All: clean.map((r) => r.p99Ms),
+      rps: m('rps'),
+      meanMs: m('meanMs'),
+      p99Ms: m('p99Ms'),
+      cpuProxy: m('cpuProxy'),
+      cpuUpstream: m('cpuUpstream'),
+      cpuLoad: m('cpuLoad'),
+      upstreamConns: m('upstreamConns'),
+      rssProxyKiB: clean.length ? Math.max(...clean.map((r) => r.rssProxyKiB ?? 0)) || null : null,
+      cipher: clean[0]?.cipher ?? runs[0]?.cipher ?? null,
+    };
+    // requests served per CPU-second of the proxy: steadier than req/s on a shared machine
+    s.perCpu = s.rps !== null && s.cpuProxy ? s.rps / s.cpuProxy : null;
+    byId.set(row.id, s);
+  }
+  const ceiling = byId.get('ceiling');
+  for (const s of byId.values()) {
+    const base = s.base ? byId.get(s.base) : null;
+    const ratio = (a, b) => (a !== null && b !== null && b > 0 ? a / b : null);
+    s.vsBase = base ? ratio(s.rps, base.rps) : null;
+    s.vsBaseCpu = base ? ratio(s.perCpu, base.perCpu) : null;
+    // a fixed-rate row goes as fast as it is told: no ratio to the ceiling
+    s.vsCeiling = ceiling && s.id !== 'ceiling' && !s.id.endsWith('-half') ? ratio(s.rps, ceiling.rps) : null;
+    s.p99Added = base && s.p99Ms !== null && base.p99Ms !== null ? s.p99Ms - base.p99Ms : null;
+  }
+  return [...byId.values()];
+}
+
+function table(summaries, style) {
+  const head = [
+    'row',
+    'req/s',
+    'mean ms',
+    'p99 ms',
+    'proxy CPU',
+    'upstream CPU',
+    'h2load CPU',
+    'req/CPU-s',
+    'proxy RSS MiB',
+    'new upstream conns',
+    'vs bare h2o',
+    'vs bare h2o per CPU',
+    'vs ceiling',
+  ];
+  const lines = summaries.map((s) => [
+    s.label,
+    fmt.int(s.rps),
+    fmt.ms(s.meanMs),
+    fmt.ms(s.p99Ms),
+    fmt.cores(s.cpuProxy),
+    fmt.cores(s.cpuUpstream),
+    fmt.cores(s.cpuLoad),
+    fmt.int(s.perCpu),
+    fmt.mib(s.rssProxyKiB),
+    fmt.int(s.upstreamConns),
+    fmt.ratio(s.vsBase),
+    fmt.ratio(s.vsBaseCpu),
+    fmt.ratio(s.vsCeiling),
+  ]);
+  if (style === 'markdown') {
+    const row = (cells) => `| ${cells.join(' | ')} |`;
+    return [row(head), row(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...lines.map(row)].join('\n');
+  }
+  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const pad = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
+  return [pad(head), pad(width.map((w) => '-'.repeat(w))), ...lines.map(pad)].join('\n');
+}
+
+function scalingLines(byId) {
+  const out = [];
+  for (const [two, one, what] of [
+    ['tg-2t', 'tg-1t', 'tenantgate'],
+    ['h2o-2t', 'h2o-1t', 'bare h2o'],
+  ]) {
+    const a = byId.get(two);
+    const b = byId.get(one);
+    if (a && b && a.rps && b.rps)
+      out.push(
+        `${what}: 2 threads / 1 thread = ${(a.rps / b.rps).toFixed(2)}× req/s` +
+          (two === 'tg-2t' ? ' (target ≥ 1.7× where the machine allows measuring it)' : '')
+      );
+  }
+  return out;
+}
+
+const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+
+// Targets of issue 8 that this harness can already measure.
+function targetLines(byId) {
+  const out = [];
+  const tg = byId.get('tg-1t');
+  const tgTls = byId.get('tg-1t-tls');
+  if (tg && tg.vsBase !== null)
+    out.push(
+      `tenantgate (mTLS upstream, no auth yet) / bare h2o: ${tg.vsBase.toFixed(2)}× req/s, ` +
+        `${tg.vsBaseCpu === null ? 'n/a' : tg.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second ` +
+        `(target for the authenticated cookie path: ≥ 0.9×; bearer path: ≥ 0.85×)`
+    );
+  if (tgTls && tgTls.vsBase !== null)
+    out.push(
+      `tenantgate with the same TLS (no client certificate) upstream as h2o / bare h2o: ` +
+        `${tgTls.vsBase.toFixed(2)}× req/s, ` +
+        `${tgTls.vsBaseCpu === null ? 'n/a' : tgTls.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second`
+    );
+  if (tg && tg.p99Added !== null)
+    out.push(`p99 added over bare h2o at full load: ${signed(tg.p99Added)} ms (informative; queues are full)`);
+  const half = byId.get('tg-1t-half');
+  if (half && half.p99Added !== null)
+    out.push(
+      `p99 added over bare h2o at half of bare h2o's maximum (${fmt.int(half.rps)} req/s offered to both): ` +
+        `${signed(half.p99Added)} ms (target: within 1 ms)`
+    );
+  return out;
+}
+
+function readResults(file) {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+}
+
+// Half of a row's median req/s over its clean runs, rounded down (0 when none).
+function halfRate(a) {
+  const m = median(readResults(a.results).filter((r) => r.row === a.row && !r.problem).map((r) => r.rps));
+  return m === null ? 0 : Math.floor(m / 2);
+}
+
+function report(a) {
+  const rows = readRows(a.rows);
+  const results = readResults(a.results);
+  const meta = JSON.parse(fs.readFileSync(a.meta, 'utf8'));
+  const summaries = aggregate(rows, results);
+  const byId = new Map(summaries.map((s) => [s.id, s]));
+  const problems = summaries.flatMap((s) => s.problems.map((p) => `${s.label}: ${p}`));
+  const missing = summaries.filter((s) => s.clean === 0).map((s) => s.label);
+
+  console.log(table(summaries, 'text'));
+  console.log('');
+  for (const l of [...scalingLines(byId), ...targetLines(byId)]) console.log(l);
+  for (const p of problems) console.log(`PROBLEM ${p}`);
+
+  if (a.markdown) {
+    const md = [];
+    md.push(`Run of ${meta.date} at commit \`${meta.commit}\`: \`${meta.command}\``);
+    md.push('');
+    md.push(
+      `h2load ${meta.load}; ${meta.runs} measured run(s) of ${meta.duration} s per row after ` +
+        `discarded warm-up runs, rows interleaved run by run; each figure is the median over the runs ` +
+        `(p99 is computed from h2load's per-request log). CPU is in cores (1.00 = one core busy ` +
+        `for the whole run), from /proc/PID/stat before and after each run; RSS is the proxy's peak ` +
+        `(VmHWM, its whole process tree).`
+    );
+    md.push('');
+    md.push(table(summaries, 'markdown'));
+    md.push('');
+    md.push('Ratios of this run:');
+    md.push('');
+    for (const l of [...targetLines(byId), ...scalingLines(byId)]) md.push(`- ${l}`);
+    md.push('');
+    md.push('Each measured run, per row: req/s (p99 ms):');
+    md.push('');
+    for (const s of summaries) {
+      const each = s.rpsAll.map((x, i) => `${fmt.int(x)} (${fmt.ms(s.p99All[i] ?? null)})`).join(', ');
+      md.push(`- ${s.label}: ${each || 'none'}${s.cipher ? `; client TLS ${s.cipher}` : ''}`);
+    }
+    if (problems.length) {
+      md.push('');
+      md.push('Runs that did not count:');
+      md.push('');
+      for (const p of problems) md.push(`- ${p}`);
+    }
+    md.push('');
+    md.push('Machine:');
+    md.push('');
+    for (const [k, v] of Object.entries(meta.machine)) md.push(`- ${k}: ${v}`);
+    md.push('');
+    md.push('Row notes:');
+    md.push('');
+    for (const s of summaries) md.push(`- ${s.label}: ${s.notes}`);
+    const generated = md.join('\n');
+
+    const begin = '<!-- bench:begin (written by scripts/bench; edit the text outside these markers) -->';
+    const end = '<!-- bench:end -->';
+    let doc = fs.existsSync(a.markdown) ? fs.readFileSync(a.markdown, 'utf8') : `# Benchmarks\n\n${begin}\n${end}\n`;
+    const i = doc.indexOf(begin);
+    const j = doc.indexOf(end);
+    if (i < 0 || j < i) throw new Error(`${a.markdown}: the bench:begin/bench:end markers are missing`);
+    doc = doc.slice(0, i + begin.length) + '\n' + generated + '\n' + doc.slice(j);
+    fs.writeFileSync(a.markdown, doc);
+  }
+  return missing.length === 0 && problems.length === 0 ? 0 : 1;
+}
+
+async function main() {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (cmd === 'ports') {
+    console.log((await ports(Number(rest[0]))).join(' '));
+    return 0;
+  }
+  if (cmd === 'summarize') {
+    console.log(JSON.stringify(summarize(args(rest))));
+    return 0;
+  }
+  if (cmd === 'report') return report(args(rest));
+  if (cmd === 'half-rate') {
+    console.log(halfRate(args(rest)));
+    return 0;
+  }
+  console.error('usage: bench.mjs ports N | summarize ... | report ...');
+  return 2;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`bench.mjs: ${err.message}`);
+      process.exit(2);
+    }
+  );
+}

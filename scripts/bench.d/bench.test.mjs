@@ -1,0 +1,93 @@
+// Checks of the h2load parsing and the aggregation in bench.mjs, on output
+// captured from h2load 1.52 (nghttp2-client, Debian 12). scripts/bench runs
+// this first; by hand: node --test scripts/bench.d/
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import { aggregate, latencies, median, parseH2load, runProblem } from './bench.mjs';
+
+const clean = `starting benchmark...
+spawning thread #0: 16 total client(s). Timing-based test with 1s of warm-up time and 2s of main duration for measurements.
+TLS Protocol: TLSv1.3
+Cipher: TLS_AES_128_GCM_SHA256
+Server Temp Key: X25519 253 bits
+Application protocol: h2
+
+finished in 3.01s, 28186.50 req/s, 4.92MB/s
+requests: 56373 total, 56885 started, 56373 done, 56373 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 56373 2xx, 0 3xx, 0 4xx, 0 5xx
+traffic: 9.84MB (10317043) total, 2.90MB (3044142) headers (space savings 49.06%), 5.97MB (6257403) data
+                     min         max         mean         sd        +/- sd
+time for request:      240us     42.65ms      1.87ms      5.62ms    96.67%
+`;
+
+test('parseH2load reads rate, counts, protocol, cipher and mean', () => {
+  const r = parseH2load(clean);
+  assert.equal(r.rps, 28186.5);
+  assert.equal(r.seconds, 3.01);
+  assert.deepEqual([r.total, r.done, r.succeeded, r.failed, r.errored, r.timeout], [56373, 56373, 56373, 0, 0, 0]);
+  assert.deepEqual([r.s2xx, r.s3xx, r.s4xx, r.s5xx], [56373, 0, 0, 0]);
+  assert.equal(r.proto, 'h2');
+  assert.equal(r.cipher, 'TLS_AES_128_GCM_SHA256');
+  assert.equal(r.h2loadMeanMs, 1.87);
+  assert.equal(runProblem(r), null);
+});
+
+test('runProblem names what makes a run not count', () => {
+  const base = parseH2load(clean);
+  const cases = [
+    [{ ...base, proto: 'http/1.1' }, /not h2/],
+    [{ ...base, proto: null }, /no protocol/],
+    [{ ...base, done: 0, s2xx: 0 }, /no request completed/],
+    [{ ...base, failed: 3 }, /3 failed/],
+    [{ ...base, errored: 2 }, /2 errored/],
+    [{ ...base, s2xx: base.done - 5, s5xx: 5 }, /5 answers were not 2xx/],
+    [parseH2load('connect to 127.0.0.1 failed\n'), /no result/],
+  ];
+  for (const [run, want] of cases) assert.match(runProblem(run), want);
+});
+
+test('latencies: mean and nearest-rank percentiles of the log, in ms; failed requests ignored', () => {
+  const lines = [];
+  for (let i = 1; i <= 100; i++) lines.push(`1795634244558${i}\t200\t${i * 1000}`);
+  lines.push('1795634244559000\t-1\t999999000');
+  const l = latencies(lines.join('\n') + '\n');
+  assert.equal(l.count, 100);
+  assert.equal(l.meanMs, 50.5);
+  assert.equal(l.p50Ms, 50);
+  assert.equal(l.p99Ms, 99);
+  assert.equal(l.maxMs, 100);
+  assert.deepEqual(latencies(''), { count: 0 });
+});
+
+test('median of odd, even and empty lists, ignoring non-numbers', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.equal(median([null, 5, undefined]), 5);
+  assert.equal(median([]), null);
+});
+
+test('aggregate: medians of clean runs, ratios to the base row and the ceiling', () => {
+  const rows = [
+    { id: 'ceiling', label: 'c', base: null },
+    { id: 'h2o-1t', label: 'h', base: null },
+    { id: 'tg-1t', label: 't', base: 'h2o-1t' },
+  ];
+  const run = (row, n, rps, cpu, problem = null) => ({ row, run: n, rps, cpuProxy: cpu, p99Ms: 10, problem });
+  const results = [
+    run('ceiling', 1, 40000, null),
+    run('h2o-1t', 1, 10000, 0.5),
+    run('h2o-1t', 2, 12000, 0.5),
+    run('h2o-1t', 3, 1, 0.5, 'h2load printed no result'),
+    run('tg-1t', 1, 9000, 0.5),
+    run('tg-1t', 2, 9000, 0.6),
+  ];
+  const [c, h, t] = aggregate(rows, results);
+  assert.equal(c.vsCeiling, null);
+  assert.equal(h.rps, 11000);
+  assert.equal(h.clean, 2);
+  assert.deepEqual(h.problems, ['run 3: h2load printed no result']);
+  assert.equal(t.vsBase, 9000 / 11000);
+  assert.equal(t.vsCeiling, 9000 / 40000);
+  assert.equal(t.perCpu, 9000 / 0.55);
+  assert.equal(t.p99Added, 0);
+});
