@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "auth_handler.h"
 #include "error_page.h"
 #include "inflight.h"
 #include "path_normalize.h"
@@ -24,7 +25,8 @@ typedef struct {
 typedef struct worker_generation {
     gw_generation_t *generation;
     gw_worker_upstream_t *upstream;
-    size_t requests; /* started on this generation and not yet disposed */
+    gw_auth_worker_t *auth; /* browser login on this worker, NULL when off */
+    size_t requests;        /* started on this generation and not yet disposed */
     struct worker_generation *next_retired;
 } worker_generation_t;
 
@@ -59,6 +61,7 @@ static worker_generation_t *worker_generation_new(gw_generation_t *generation, h
 
 static void worker_generation_free(worker_generation_t *wg)
 {
+    gw_auth_worker_free(wg->auth); /* ends its pending store and IdP operations */
     gw_worker_upstream_free(wg->upstream);
     gw_generation_release(wg->generation);
     free(wg);
@@ -237,6 +240,46 @@ static const char *request_header(void *ctx, const char *name, size_t *len)
     return req->headers.entries[index].value.base;
 }
 
+/* Keeps a request's generation (and its login objects) alive while login work for it may be in flight. */
+typedef struct {
+    edge_context_t *state;
+    worker_generation_t *generation;
+} auth_hold_t;
+
+static void on_auth_hold_disposed(void *_hold)
+{
+    auth_hold_t *hold = _hold;
+    gw_inflight_end();
+    if (--hold->generation->requests == 0 && hold->generation != hold->state->current)
+        reap(hold->state);
+}
+
+/* Browser login before routing: /authservice/ endpoints and the identity step. 1 when req was answered (or
+ * is in progress), 0 to route it with *identity (empty when login is off). */
+static int on_req(h2o_handler_t *_self, h2o_req_t *req);
+
+static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_generation_t *generation,
+                        h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
+                        const char *request_id, gw_identity_t *identity)
+{
+    identity->userid = identity->groups = NULL;
+    if (generation->generation->auth == NULL)
+        return 0;
+    /* made on first use, on this worker's thread: the IdP client belongs to the thread that runs its loop */
+    if (generation->auth == NULL &&
+        (generation->auth = gw_auth_worker_new(generation->generation->auth, state->ctx->loop)) == NULL) {
+        gw_send_error(req, 503, "Sign-in is not available right now.", request_id); /* fail closed */
+        return 1;
+    }
+    auth_hold_t *hold = h2o_mem_alloc_shared(&req->pool, sizeof(*hold), on_auth_hold_disposed);
+    *hold = (auth_hold_t){state, generation};
+    ++generation->requests;
+    gw_inflight_begin();
+    return gw_auth_handle(generation->auth, req, path, path_len, query_at, request_id) ||
+           gw_auth_identify(generation->auth, req, path, query_at != SIZE_MAX ? query_at : path_len, path_len,
+                            request_id, on_req, self, identity);
+}
+
 static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
     edge_handler_t *self = (edge_handler_t *)_self;
@@ -265,6 +308,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, status == GW_PATH_TOO_LONG ? 414 : 400, gw_path_status_text(status), request_id);
         return 0;
     }
+    gw_identity_t identity;
+    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, request_id, &identity))
+        return 0;
 
     size_t matched_len;
     size_t path_only = query_at != SIZE_MAX ? query_at : path_len;
@@ -289,6 +335,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
     set_trace_context(req);
+    gw_auth_set_identity_headers(req, &identity);
 
     h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
     memset(overrides, 0, sizeof(*overrides));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_context.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -54,6 +55,9 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
             goto fail;
         }
     }
+    if (config->settings.auth.enabled &&
+        (generation->auth = gw_auth_new(&config->settings.auth, err, err_size)) == NULL)
+        goto fail;
     return generation;
 
 fail:
@@ -73,6 +77,7 @@ void gw_generation_release(gw_generation_t *generation)
     for (size_t i = 0; i < generation->server_count && generation->server_ssl != NULL; ++i)
         SSL_CTX_free(generation->server_ssl[i]);
     free(generation->server_ssl);
+    gw_auth_free(generation->auth);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

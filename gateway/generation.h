@@ -23,6 +23,7 @@ typedef struct {
     gw_router_t *router;
     SSL_CTX **server_ssl; /* one per Gateway server in config order; NULL for plain HTTP */
     size_t server_count;
+    struct gw_auth *auth; /* browser login (auth_context.h), NULL when the config has no oidc section */
 } gw_generation_t;
 
 /**

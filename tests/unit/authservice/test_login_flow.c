@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "authservice/csrf.h"
 #include "authservice/login_cookie.h"
+#include "authservice/login_flow.h"
 #include "authservice/return_path.h"
 
 typedef struct {
@@ -186,6 +188,83 @@ static void test_csrf(void **state)
     assert_int_equal(as_csrf_token(id, strlen(id), NULL, token), -1);
 }
 
+typedef struct {
+    const char *method, *path, *accept, *authorization;
+    int xrw;
+    int api;
+} kind_case_t;
+
+static void test_request_is_api(void **state)
+{
+    (void)state;
+    static const char *const prefixes[] = {"/api/", "/v1/models", NULL};
+    static const kind_case_t cases[] = {
+        {"GET", "/notebook/a/", "text/html,application/xhtml+xml,*/*;q=0.8", NULL, 0, 0},
+        {"HEAD", "/notebook/a/", NULL, NULL, 0, 0},
+        {"GET", "/notebook/a/", NULL, NULL, 0, 0},
+        {"GET", "/notebook/a/", "application/json", NULL, 0, 1},
+        {"GET", "/notebook/a/", "Application/JSON; q=1", NULL, 0, 1},
+        {"GET", "/notebook/a/", "text/html, application/json", NULL, 0,
+         0}, /* a browser that also takes JSON */
+        {"GET", "/notebook/a/", NULL, NULL, 1, 1},
+        {"POST", "/notebook/a/", "text/html", NULL, 0, 1},
+        {"PUT", "/x", NULL, NULL, 0, 1},
+        {"GET", "/x", NULL, "Bearer abc", 0, 1},
+        {"GET", "/x", NULL, "bearer abc", 0, 1},
+        {"GET", "/x", NULL, "Basic abc", 0, 0},
+        {"GET", "/api/things", "text/html", NULL, 0, 1},
+        {"GET", "/api", "text/html", NULL, 0, 0},
+        {"GET", "/v1/models/mnist", NULL, NULL, 0, 1},
+        {"GET", "/apiary", NULL, NULL, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        const kind_case_t *c = &cases[i];
+        as_request_kind_t k = {.method = c->method,
+                               .method_len = strlen(c->method),
+                               .path = c->path,
+                               .path_len = strlen(c->path),
+                               .accept = c->accept,
+                               .accept_len = c->accept != NULL ? strlen(c->accept) : 0,
+                               .has_x_requested_with = c->xrw,
+                               .authorization = c->authorization,
+                               .authorization_len = c->authorization != NULL ? strlen(c->authorization) : 0,
+                               .api_prefixes = prefixes};
+        if (as_request_is_api(&k) != c->api)
+            fail_msg("case %zu (%s %s): want %d", i, c->method, c->path, c->api);
+    }
+}
+
+static void test_session_from_claims(void **state)
+{
+    (void)state;
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:[s,i,s,s], s:s, s:I}", "sub", "alice", "iss", "http://idp",
+                               "email", "alice@example.com", "groups", "kubeflow-alice-editors", 7, "", "a,b",
+                               "sid", "s1", "exp", (json_int_t)1000300);
+    as_session_record_t *r = as_session_from_claims(claims, "h.p.s", 1000000, 3600);
+    assert_non_null(r);
+    assert_string_equal(r->subject, "alice");
+    assert_string_equal(r->email, "alice@example.com");
+    assert_int_equal(r->group_count, 2); /* the number and the empty string are dropped */
+    assert_string_equal(r->idp_session_id, "s1");
+    assert_int_equal(r->expires_at, 1003600);
+    assert_int_equal(r->tokens_expire_at, 1000300);
+    /* the record can be stored and read back */
+    char *json = as_session_record_to_json(r, NULL, 0);
+    assert_non_null(json);
+    free(json);
+    char groups[64];
+    assert_int_equal(as_groups_header(r, groups, sizeof(groups)), strlen("kubeflow-alice-editors"));
+    assert_string_equal(groups, "kubeflow-alice-editors"); /* "a,b" would split: left out */
+    char *me = as_me_json(r);
+    assert_string_equal(me, "{\"sub\":\"alice\",\"email\":\"alice@example.com\",\"groups\":"
+                            "[\"kubeflow-alice-editors\",\"a,b\"]}");
+    free(me);
+    as_session_record_free(r);
+    json_object_del(claims, "sub");
+    assert_null(as_session_from_claims(claims, "h.p.s", 1000000, 3600));
+    json_decref(claims);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +273,8 @@ int main(void)
         cmocka_unit_test(test_login_cookie_push),
         cmocka_unit_test(test_login_cookie_contains_remove),
         cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_request_is_api),
+        cmocka_unit_test(test_session_from_claims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,257 @@
+// Browser login end to end: the gateway in front of the usual stack with an
+// oidc section, the dev IdP (npm oidc-provider) and a browser without a
+// browser. Both session stores: sqlite (embedded) and a redis-server this
+// test starts.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createBrowser } from './lib/browserless.mjs';
+import { echoFrom } from './lib/checks.mjs';
+import { edgeConfig, startGateway } from './lib/gateway.mjs';
+import { http1 } from './lib/http.mjs';
+import { startIdp, USERS } from './lib/idp.mjs';
+import { freePort, freePorts, sleep } from './lib/net.mjs';
+import { makeCerts } from './lib/certs.mjs';
+import { standardServices } from './lib/stack.mjs';
+import { startUpstream } from './lib/upstream.mjs';
+
+const NB = '/notebook/kubeflow-alice/nb1/';
+const ID = /^[A-Za-z0-9_-]{43}$/;
+
+const secrets = mkdtempSync(join(tmpdir(), 'tg-login-'));
+process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
+const clientSecret = 'login-test-client-secret-0123456789';
+writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
+writeFileSync(join(secrets, 'session.key'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+
+let certs;
+let up;
+let idp;
+let httpsPort;
+
+before(async () => {
+    certs = await makeCerts();
+    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
+        (name) => startUpstream({ name, cert: name, certs })));
+    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    httpsPort = await freePort();
+    idp = await startIdp({
+        clientSecret,
+        redirectUris: [`https://localhost:${httpsPort}/authservice/callback`],
+        postLogoutRedirectUris: [`https://localhost:${httpsPort}/`],
+    });
+});
+
+async function startLoginGateway(store) {
+    const [adminPort, httpPort] = await freePorts(2);
+    const config = (ports) => edgeConfig({ ...ports, certs, services: standardServices(up) }).replace(
+        'stripHeaders: [x-forwarded-user]\n',
+        `stripHeaders: [x-forwarded-user]
+  oidc:
+    issuer: ${idp.issuer}
+    allowInsecureIssuer: true
+    clientId: ${idp.clientId}
+    clientSecretFile: ${join(secrets, 'client-secret')}
+    externalUrl: https://localhost:${httpsPort}
+    apiPrefixes: [/api/]
+  sessions:
+    store: ${store}
+    keyFile: ${join(secrets, 'session.key')}
+    cacheTtl: 1s
+`);
+    return startGateway({ config, ports: { adminPort, httpsPort, httpPort }, name: 'login-gateway' });
+}
+
+function newBrowser() {
+    return createBrowser({ ca: certs.read('edge-ca.pem'), resolve: { localhost: '127.0.0.1' } });
+}
+
+const origin = () => `https://localhost:${httpsPort}`;
+const idpHops = (res) => res.chain.filter((h) => h.url.startsWith(idp.issuer)).length;
+
+/** Logs alice in through NB; returns {browser, res, id}. */
+async function loginAlice(path = NB) {
+    const browser = newBrowser();
+    const res = await browser.login(`${origin()}${path}`, USERS.alice);
+    return { browser, res };
+}
+
+/** The session cookie of browser (jar entry), or undefined. */
+const sessionEntry = (browser) => browser.jar.list.find((c) => c.name === '__Host-tenantgate');
+const sessionCookie = (browser) => sessionEntry(browser)?.value;
+
+function suite(storeName, storeUrl) {
+    describe(`login with the ${storeName} store`, () => {
+        let gw;
+        before(async () => {
+            gw = await startLoginGateway(storeUrl());
+        });
+        after(async () => {
+            await gw?.stop();
+        });
+
+        test('a browser is sent through the IdP and lands on its path as alice', async () => {
+            const { browser, res } = await loginAlice(`${NB}tree?x=1`);
+            const echo = echoFrom(res, 'nb1-alice');
+            assert.equal(res.url, `${origin()}${NB}tree?x=1`);
+            assert.equal(echo.headers['kubeflow-userid'], USERS.alice.username);
+            assert.equal(echo.headers['kubeflow-groups'], USERS.alice.groups.join(','));
+            assert.ok(idpHops(res) >= 2, 'went through the IdP');
+            const first = res.chain[0];
+            assert.equal(first.status, 302);
+            assert.match(first.location, /^\/authservice\/login\?rd=/);
+            // the session cookie: only a 43-character id, Secure, HttpOnly, SameSite=Lax, Path=/, host-only
+            const c = sessionEntry(browser);
+            assert.match(c.value, ID);
+            assert.ok(c.secure && c.httpOnly && c.hostOnly);
+            assert.equal(c.sameSite, 'lax');
+            assert.equal(c.path, '/');
+            // the pending-login cookie is gone once the login finished
+            assert.equal(browser.jar.list.find((x) => x.name === '__Host-tenantgate-login'), undefined);
+            // session reuse: no IdP round trip
+            const again = await browser.get(`${origin()}${NB}`);
+            echoFrom(again, 'nb1-alice');
+            assert.equal(again.chain.length, 1);
+            assert.equal(idpHops(again), 0);
+        });
+
+        test('API clients get 401 JSON with WWW-Authenticate, never a redirect', async () => {
+            const ca = certs.read('edge-ca.pem');
+            const cases = [
+                { path: NB, headers: { accept: 'application/json' } },
+                { path: NB, headers: { 'x-requested-with': 'XMLHttpRequest' } },
+                { path: NB, method: 'POST', body: 'a=1' },
+                { path: '/api/v1/things', headers: { accept: 'text/html' } },
+                { path: NB, headers: { authorization: 'Bearer abc' } },
+            ];
+            for (const c of cases) {
+                const res = await http1(`${gw.origin}${c.path}`, { ca, servername: 'localhost', method: c.method,
+                    body: c.body, headers: c.headers });
+                assert.equal(res.status, 401, JSON.stringify(c));
+                assert.equal(res.headers['www-authenticate'], 'Bearer realm="tenantgate"');
+                assert.equal(res.headers.location, undefined);
+                assert.equal(res.json().status, 401);
+            }
+            const browser = await http1(`${gw.origin}${NB}`, { ca, servername: 'localhost',
+                headers: { accept: 'text/html' } });
+            assert.equal(browser.status, 302);
+        });
+
+        test('/authservice/me is alice JSON with a session, 401 without', async () => {
+            const { browser } = await loginAlice();
+            const me = await browser.get(`${origin()}/authservice/me`);
+            assert.equal(me.status, 200);
+            const body = me.json();
+            assert.equal(body.email, USERS.alice.username);
+            assert.equal(typeof body.sub, 'string');
+            assert.deepEqual(body.groups, USERS.alice.groups);
+            const anon = await newBrowser().get(`${origin()}/authservice/me`);
+            assert.equal(anon.status, 401);
+            assert.equal(anon.headers['www-authenticate'], 'Bearer realm="tenantgate"');
+        });
+
+        test('callback rejections: missing, unknown, replayed, foreign state; tampered code', async () => {
+            const browser = newBrowser();
+            // start a login and stop at the IdP form: the browser now holds a pending state
+            const start = await browser.get(`${origin()}${NB}`);
+            const authorize = start.chain.find((h) => h.url.startsWith(`${idp.issuer}/auth?`));
+            const state = new URL(authorize.url).searchParams.get('state');
+            assert.match(state, ID);
+            const cb = (q) => browser.get(`${origin()}/authservice/callback?${q}`);
+            const noSession = () => assert.equal(sessionCookie(browser), undefined);
+            for (const q of ['code=abc', `state=${'A'.repeat(43)}&code=abc`, `state=${state}`,
+                             `state=${state}&error=access_denied&error_description=%3Cscript%3E`]) {
+                const res = await cb(q);
+                assert.ok(res.status === 400 || res.status === 401, `${q}: ${res.status}`);
+                assert.doesNotMatch(res.body, /script|access_denied/);
+                noSession();
+            }
+            // tampered code: the state is consumed and the IdP refuses the code
+            const tampered = await cb(`state=${state}&code=tampered-code`);
+            assert.ok(tampered.status === 400 || tampered.status === 401, `tampered: ${tampered.status}`);
+            noSession();
+            // replay: the state was used (taken) by the tampered attempt
+            const replay = await cb(`state=${state}&code=abc`);
+            assert.equal(replay.status, 400);
+            noSession();
+            // a state this browser never started (it belongs to another browser)
+            const other = newBrowser();
+            const otherStart = await other.get(`${origin()}${NB}`);
+            const otherState = new URL(otherStart.chain.find((h) => h.url.startsWith(`${idp.issuer}/auth?`)).url)
+                .searchParams.get('state');
+            const foreign = await cb(`state=${otherState}&code=abc`);
+            assert.equal(foreign.status, 400);
+            noSession();
+            // a real code replayed after a successful login is refused too
+            const { browser: b2, res } = await loginAlice();
+            const callbackHop = res.chain.find((h) => h.url.startsWith(`${origin()}/authservice/callback?`));
+            const again = await b2.get(callbackHop.url);
+            assert.equal(again.status, 400);
+        });
+
+        test('open redirect attempts in rd land on a local path', async () => {
+            for (const rd of ['//evil.example', '/\\evil.example', 'https://evil.example', '%2F%2Fevil.example',
+                              '/%5Cevil.example']) {
+                const browser = newBrowser();
+                const res = await browser.login(`${origin()}/authservice/login?rd=${encodeURIComponent(rd)}`,
+                    USERS.alice);
+                const last = res.chain[res.chain.length - 1];
+                assert.ok(last.url.startsWith(`${origin()}/`), `${rd} -> ${last.url}`);
+                assert.ok(!res.chain.some((h) => h.url.includes('evil.example') && !h.url.includes('rd=')),
+                    `${rd}: ${JSON.stringify(res.chain)}`);
+                const back = res.chain.find((h) => h.url.startsWith(`${origin()}/authservice/callback`));
+                assert.equal(back.location, '/', rd);
+            }
+        });
+
+        test('logout: confirm page, CSRF required, session deleted, cookie cleared, IdP end_session', async () => {
+            const { browser } = await loginAlice();
+            const id = sessionCookie(browser);
+            const page = await browser.get(`${origin()}/authservice/logout`);
+            assert.equal(page.status, 200);
+            assert.match(page.body, /name="csrf"/);
+            const noCsrf = await browser.post(`${origin()}/authservice/logout`, {}, { from: `${origin()}/authservice/logout` });
+            assert.equal(noCsrf.status, 403);
+            const badCsrf = await browser.post(`${origin()}/authservice/logout`, { csrf: 'A'.repeat(43) },
+                { from: `${origin()}/authservice/logout` });
+            assert.equal(badCsrf.status, 403);
+            assert.equal(sessionCookie(browser), id);
+            const out = await browser.submitForm(page);
+            const toIdp = out.chain.find((h) => h.url.startsWith(`${idp.issuer}`));
+            assert.ok(toIdp, JSON.stringify(out.chain));
+            assert.match(toIdp.url, /id_token_hint=/);
+            assert.equal(sessionCookie(browser), undefined);
+            // the old cookie no longer works, even after the cache TTL is irrelevant (deleted everywhere)
+            const ca = certs.read('edge-ca.pem');
+            const res = await http1(`${gw.origin}/authservice/me`, { ca, servername: 'localhost',
+                headers: { cookie: `__Host-tenantgate=${id}` } });
+            assert.equal(res.status, 401);
+        });
+    });
+}
+
+suite('sqlite', () => `sqlite://${join(secrets, 'sessions.db')}`);
+
+let redis;
+let redisPort;
+before(async () => {
+    redisPort = await freePort();
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' });
+    for (let i = 0; i < 50; i += 1) {
+        const ok = await new Promise((resolve) => {
+            const s = new net.Socket();
+            s.once('error', () => resolve(false));
+            s.connect(redisPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
+        });
+        if (ok) break;
+        await sleep(50);
+    }
+});
+after(() => redis?.kill('SIGTERM'));
+suite('redis', () => `redis://127.0.0.1:${redisPort}/0`);
+
