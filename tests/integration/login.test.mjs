@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
 import { echoFrom } from './lib/checks.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { http1 } from './lib/http.mjs';
+import { h2, http1 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts, sleep } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
@@ -117,6 +117,23 @@ function suite(storeName, storeUrl) {
             echoFrom(again, 'nb1-alice');
             assert.equal(again.chain.length, 1);
             assert.equal(idpHops(again), 0);
+        });
+
+        test('HTTP/2: the session works, several requests on one connection, a stale cookie gets 302', async () => {
+            const { browser } = await loginAlice();
+            const id = sessionCookie(browser);
+            const ca = certs.read('edge-ca.pem');
+            for (let i = 0; i < 3; i += 1) {
+                await sleep(i === 2 ? 1100 : 0); // past the 1 s cache TTL: read from the store again
+                const res = await h2(gw.origin, { ca, servername: 'localhost', path: NB,
+                    headers: { cookie: ['a=1', `__Host-tenantgate=${id}`], accept: 'text/html' } });
+                assert.equal(res.status, 200);
+                assert.equal(res.json().headers['kubeflow-userid'], USERS.alice.username);
+            }
+            const stale = await h2(gw.origin, { ca, servername: 'localhost', path: NB,
+                headers: { cookie: `__Host-tenantgate=${'x'.repeat(43)}`, accept: 'text/html' } });
+            assert.equal(stale.status, 302);
+            assert.equal(stale.headers.location, `/authservice/login?rd=${encodeURIComponent(NB)}`);
         });
 
         test('API clients get 401 JSON with WWW-Authenticate, never a redirect', async () => {
