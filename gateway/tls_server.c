@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* TLS 1.2: ECDHE with AEAD only. TLS 1.3 suites are OpenSSL's defaults (all AEAD). */
+/* TLS 1.2: ECDHE with AEAD only. TLS 1.3: every suite is AEAD; AES-128 first, as it is the cheapest with
+ * AES-NI. */
+static const char tls13_ciphers[] =
+    "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384";
 static const char tls12_ciphers[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                                     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
                                     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
@@ -35,6 +38,9 @@ SSL_CTX *gw_tls_server_ctx_new(const gw_server_t *server, char *err, size_t err_
     SSL_CTX_set_options(ctx,
                         SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_cipher_list(ctx, tls12_ciphers);
+    /* with server preference on, OpenSSL's default TLS 1.3 order would pick AES-256 over the cheaper AES-128
+     */
+    SSL_CTX_set_ciphersuites(ctx, tls13_ciphers);
     if (SSL_CTX_use_certificate_chain_file(ctx, server->tls.server_certificate) != 1) {
         snprintf(err, err_size, "cannot load tls.serverCertificate %s (not a PEM certificate chain?)",
                  server->tls.server_certificate);
