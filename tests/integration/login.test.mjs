@@ -84,7 +84,7 @@ async function loginAlice(path = NB) {
 const sessionEntry = (browser) => browser.jar.list.find((c) => c.name === '__Host-tenantgate');
 const sessionCookie = (browser) => sessionEntry(browser)?.value;
 
-function suite(storeName, storeUrl) {
+function suite(storeName, storeUrl, storeProcess) {
     describe(`login with the ${storeName} store`, () => {
         let gw;
         before(async () => {
@@ -225,6 +225,32 @@ function suite(storeName, storeUrl) {
             }
         });
 
+        if (storeProcess) {
+            test('store stalled: a client leaving mid-lookup is dropped safely, then 503 (no login loop), then back', async () => {
+                const { browser } = await loginAlice();
+                const id = sessionCookie(browser);
+                const ca = certs.read('edge-ca.pem');
+                const get = (timeoutMs) => http1(`${gw.origin}${NB}`, { ca, servername: 'localhost', timeoutMs,
+                    headers: { cookie: `__Host-tenantgate=${id}`, accept: 'text/html' } });
+                await sleep(1100); // past the cache TTL: every lookup asks the store
+                const redisProc = storeProcess();
+                redisProc.kill('SIGSTOP');
+                try {
+                    // the client goes away while its lookup waits on the store
+                    await assert.rejects(get(50));
+                    const res = await get(5000);
+                    assert.equal(res.status, 503);
+                    assert.equal(res.headers.location, undefined);
+                } finally {
+                    redisProc.kill('SIGCONT');
+                }
+                await sleep(200);
+                const back = await get(5000);
+                assert.equal(back.status, 200);
+                assert.equal(back.json().headers['kubeflow-userid'], USERS.alice.username);
+            });
+        }
+
         test('logout: confirm page, CSRF required, session deleted, cookie cleared, IdP end_session', async () => {
             const { browser } = await loginAlice();
             const id = sessionCookie(browser);
@@ -270,5 +296,5 @@ before(async () => {
     }
 });
 after(() => redis?.kill('SIGTERM'));
-suite('redis', () => `redis://127.0.0.1:${redisPort}/0`);
+suite('redis', () => `redis://127.0.0.1:${redisPort}/0`, () => redis);
 
