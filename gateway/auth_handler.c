@@ -368,6 +368,11 @@ static int identify_with(auth_op_t *op, h2o_req_t *req, const char *path, size_t
         return 1;
     }
     const char *user = r->email != NULL && r->email[0] != '\0' ? r->email : r->subject;
+    for (const char *p = user; *p != '\0'; ++p)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) { /* would split the upstream's header */
+            gw_send_error(req, 403, "This account cannot be used here.", request_id);
+            return 1;
+        }
     char *groups = h2o_mem_alloc_pool(&req->pool, 8192);
     as_groups_header(r, groups, 8192);
     size_t user_len = strlen(user);
