@@ -53,6 +53,7 @@ struct auth_op {
     char *redirect; /* Location of a pending 302 */
     char login_cookie[AS_LOGIN_COOKIE_VALUE_SIZE];
     char *store_key;
+    as_session_record_t *pending; /* read from the store, waiting for the idle check */
     gw_auth_resume_cb resume;
     h2o_handler_t *handler;
 };
@@ -86,6 +87,7 @@ static h2o_req_t *op_end(auth_op_t *op)
         op->link->op = NULL;
     as_cached_session_release(op->session);
     as_login_state_free(op->login);
+    as_session_record_free(op->pending);
     if (op->code != NULL)
         OPENSSL_cleanse(op->code, strlen(op->code));
     free(op->code);
@@ -252,6 +254,57 @@ static int record_live(const as_session_record_t *r)
     return r->expires_at > (int64_t)time(NULL);
 }
 
+static void ignore_result(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)data;
+    (void)status;
+    (void)value;
+    (void)len;
+}
+
+/* Idle timeout: "seen:<key>" lives idleTimeout after the session's last store read (at most one per cache TTL
+ * per process while the user is active). A separate key, so that refreshing it can never bring back a
+ * session a logout deleted meanwhile. */
+static char *seen_key(const char *key)
+{
+    return prefixed("seen:", key);
+}
+
+static void touch_seen(gw_auth_worker_t *w, const char *key)
+{
+    char *seen = seen_key(key);
+    if (seen != NULL && w->store != NULL)
+        as_store_set(w->store, seen, "1", 1, w->auth->settings->idle_timeout_ms, ignore_result, NULL);
+    free(seen);
+}
+
+static void lookup_done(auth_op_t *op)
+{
+    if (op->in_call) {
+        op->done_in_call = 1;
+        return;
+    }
+    lookup_finish(op);
+}
+
+static void on_seen_get(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)value;
+    (void)len;
+    auth_op_t *op = data;
+    as_session_record_t *record = op->pending;
+    op->pending = NULL;
+    op->status = status;
+    if (status == AS_STORE_OK) {
+        touch_seen(op->w, op->key);
+        if (as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, now_ms(), &op->session) < 0)
+            op->status = AS_STORE_ERROR;
+    } else {
+        as_session_record_free(record); /* NOT_FOUND: idle for too long */
+    }
+    lookup_done(op);
+}
+
 static void on_session_get(void *data, as_store_status_t status, const char *value, size_t len)
 {
     auth_op_t *op = data;
@@ -262,8 +315,13 @@ static void on_session_get(void *data, as_store_status_t status, const char *val
         if (as_session_record_from_json(value, len, &record, err, sizeof(err)) != 0) {
             tg_log_warn("auth", "unreadable session record treated as no session: %s", err);
             op->status = AS_STORE_NOT_FOUND;
-        } else if (as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, now_ms(),
-                                        &op->session) < 0) {
+        } else {
+            char *seen = seen_key(op->key);
+            op->pending = record;
+            int rc = seen != NULL ? as_store_get(op->w->store, seen, on_seen_get, op) : -1;
+            free(seen);
+            if (rc == 0)
+                return; /* on_seen_get goes on */
             op->status = AS_STORE_ERROR;
         }
     }
@@ -555,6 +613,10 @@ static void do_logout(auth_op_t *op)
         return;
     }
     as_session_cache_invalidate(op->w->auth->cache, op->key);
+    char *seen = seen_key(op->key);
+    if (seen != NULL)
+        as_store_del(op->w->store, seen, ignore_result, NULL);
+    free(seen);
     op->kind = OP_LOGOUT + 100; /* next completion finishes */
     op->in_call = 1;
     op->done_in_call = 0;
@@ -713,7 +775,28 @@ static void start_login(auth_op_t *op, const char *query, size_t query_len)
 
 /* ---- /authservice/callback ---- */
 
+static void on_seen_stored(void *data, as_store_status_t status, const char *value, size_t len);
+
 static void on_session_stored(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)value;
+    (void)len;
+    auth_op_t *op = data;
+    if (op->req == NULL || status != AS_STORE_OK) {
+        on_seen_stored(op, status, NULL, 0);
+        return;
+    }
+    char *seen = seen_key(op->key);
+    int rc = seen != NULL ? as_store_set(op->w->store, seen, "1", 1, op->w->auth->settings->idle_timeout_ms,
+                                         on_seen_stored, op)
+                          : -1;
+    free(seen);
+    if (rc != 0)
+        on_seen_stored(op, AS_STORE_ERROR, NULL, 0);
+}
+
+/* The session and its idle marker are stored: the cookie goes to the browser. */
+static void on_seen_stored(void *data, as_store_status_t status, const char *value, size_t len)
 {
     (void)value;
     (void)len;

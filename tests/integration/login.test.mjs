@@ -61,6 +61,7 @@ async function startLoginGateway(store) {
   sessions:
     store: ${store}
     keyFile: ${join(secrets, 'session.key')}
+    idleTimeout: 3s
     cacheTtl: 1s
 `);
     return startGateway({ config, ports: { adminPort, httpsPort, httpPort }, name: 'login-gateway' });
@@ -134,6 +135,19 @@ function suite(storeName, storeUrl, storeProcess) {
                 headers: { cookie: `__Host-tenantgate=${'x'.repeat(43)}`, accept: 'text/html' } });
             assert.equal(stale.status, 302);
             assert.equal(stale.headers.location, `/authservice/login?rd=${encodeURIComponent(NB)}`);
+        });
+
+        test('an idle session ends after idleTimeout; use keeps it alive', async () => {
+            const { browser } = await loginAlice();
+            for (const wait of [1100, 1100]) { // each past the cache TTL: read from the store, idle clock reset
+                await sleep(wait);
+                echoFrom(await browser.get(`${origin()}${NB}`), 'nb1-alice');
+            }
+            await sleep(3200);
+            const res = await http1(`${gw.origin}${NB}`, { ca: certs.read('edge-ca.pem'), servername: 'localhost',
+                headers: { cookie: `__Host-tenantgate=${sessionCookie(browser)}`, accept: 'text/html' } });
+            assert.equal(res.status, 302);
+            assert.match(res.headers.location, /^\/authservice\/login\?rd=/);
         });
 
         test('API clients get 401 JSON with WWW-Authenticate, never a redirect', async () => {
