@@ -1,5 +1,7 @@
 #include "authservice/crypto_box.h"
 
+#include "util/hex.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -104,23 +106,12 @@ as_box_t *as_box_from_keys(const uint8_t *keys, size_t count, char *err, size_t 
     return box;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One text line (trimmed) -> 32 bytes of key. Returns 0 or -1. */
 static int parse_key_line(char *line, size_t len, uint8_t *key)
 {
     if (len == 2 * AS_BOX_KEY_SIZE) {
         for (size_t i = 0; i < AS_BOX_KEY_SIZE; ++i) {
-            int hi = hex_value(line[2 * i]), lo = hex_value(line[2 * i + 1]);
+            int hi = tg_hex_digit(line[2 * i]), lo = tg_hex_digit(line[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 return -1;
             key[i] = (uint8_t)(hi << 4 | lo);

@@ -1,17 +1,8 @@
 #include "authservice/return_path.h"
 
-#include <string.h>
+#include "util/hex.h"
 
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
+#include <string.h>
 
 /* Decodes %XX and '+' (a form-encoded space) once into dst (len bytes at most). -1 on a broken escape. */
 static long percent_decode(const char *src, size_t len, unsigned char *dst)
@@ -21,8 +12,8 @@ static long percent_decode(const char *src, size_t len, unsigned char *dst)
         if (src[i] == '%') {
             if (i + 2 >= len)
                 return -1;
-            int hi = hex_value(src[i + 1]);
-            int lo = hex_value(src[i + 2]);
+            int hi = tg_hex_digit(src[i + 1]);
+            int lo = tg_hex_digit(src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             dst[n++] = (unsigned char)(hi << 4 | lo);
@@ -40,7 +31,7 @@ static int encoded_host_prefix(const unsigned char *p, size_t len)
 {
     if (len < 4 || p[1] != '%')
         return 0;
-    int hi = hex_value((char)p[2]), lo = hex_value((char)p[3]);
+    int hi = tg_hex_digit((char)p[2]), lo = tg_hex_digit((char)p[3]);
     if (hi < 0 || lo < 0)
         return 0;
     int ch = hi << 4 | lo;
@@ -76,8 +67,8 @@ int as_return_path_sanitize(const char *rd, size_t len, char *out, size_t out_si
         unsigned char ch = decoded[i];
         if (ch < 0x20 || ch == 0x7f || ch == '\\')
             return refuse(out);
-        if (ch == '%' &&
-            (i + 2 >= dlen || hex_value((char)decoded[i + 1]) < 0 || hex_value((char)decoded[i + 2]) < 0))
+        if (ch == '%' && (i + 2 >= dlen || tg_hex_digit((char)decoded[i + 1]) < 0 ||
+                          tg_hex_digit((char)decoded[i + 2]) < 0))
             return refuse(out); /* keep the result a well-formed URL path */
         if (ch == ' ' || ch > 0x7f) {
             if (w + 3 >= limit)

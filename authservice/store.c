@@ -1,6 +1,8 @@
 /* Store front end: URL parsing, options, argument checks, key prefixes, dispatch to a backend. */
 #include "authservice/store.h"
 
+#include "util/hex.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -64,17 +66,6 @@ static int is_userinfo_char(char c)
     return is_alnum(c) || strchr("-._~!$&'()*+,;=", c) != NULL;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes [p, end) into a fresh string; -1 on a bad escape, a decoded control byte or a raw
  * character that should have been encoded. */
 static int decode_userinfo_part(const char *p, const char *end, char **out)
@@ -86,8 +77,8 @@ static int decode_userinfo_part(const char *p, const char *end, char **out)
     while (p < end) {
         char c = *p;
         if (c == '%') {
-            int hi = end - p >= 3 ? hex_value(p[1]) : -1;
-            int lo = end - p >= 3 ? hex_value(p[2]) : -1;
+            int hi = end - p >= 3 ? tg_hex_digit(p[1]) : -1;
+            int lo = end - p >= 3 ? tg_hex_digit(p[2]) : -1;
             if (hi < 0 || lo < 0)
                 goto bad;
             c = (char)(hi * 16 + lo);

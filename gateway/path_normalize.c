@@ -1,19 +1,10 @@
 #include "path_normalize.h"
 
+#include "util/hex.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* RFC 3986 unreserved: ALPHA DIGIT - . _ ~ */
 static bool is_unreserved(unsigned char c)
@@ -40,9 +31,9 @@ static gw_path_status_t validate(const unsigned char *p, size_t path_len, size_t
     for (size_t i = 0; i < path_len; ++i) {
         unsigned char c = p[i];
         if (c == '%') {
-            if (path_len - i < 3 || hex_value(p[i + 1]) < 0 || hex_value(p[i + 2]) < 0)
+            if (path_len - i < 3 || tg_hex_digit(p[i + 1]) < 0 || tg_hex_digit(p[i + 2]) < 0)
                 return GW_PATH_BAD_ESCAPE;
-            int v = hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]);
+            int v = tg_hex_digit(p[i + 1]) << 4 | tg_hex_digit(p[i + 2]);
             if (v == '/')
                 return GW_PATH_ENCODED_SLASH;
             if (v == '\\')
@@ -84,7 +75,7 @@ static size_t normalize_path(const unsigned char *p, size_t path_len, char *out)
         size_t seg = o;
         while (i < path_len && p[i] != '/') {
             if (p[i] == '%') {
-                unsigned char v = (unsigned char)(hex_value(p[i + 1]) << 4 | hex_value(p[i + 2]));
+                unsigned char v = (unsigned char)(tg_hex_digit(p[i + 1]) << 4 | tg_hex_digit(p[i + 2]));
                 if (is_unreserved(v)) {
                     out[o++] = (char)v;
                 } else {

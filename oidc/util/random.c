@@ -1,5 +1,7 @@
 #include "util/random.h"
 
+#include "util/hex.h"
+
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -27,16 +29,6 @@ int tg_random_buffered(uint8_t *buf, size_t len)
     memset(pool + used, 0, len);
     used += len;
     return 0;
-}
-
-void tg_hex_encode(char *dst, const uint8_t *src, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; ++i) {
-        dst[2 * i] = digits[src[i] >> 4];
-        dst[2 * i + 1] = digits[src[i] & 15];
-    }
-    dst[2 * len] = '\0';
 }
 
 int tg_random_hex(char *dst, size_t len)

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/hex.h" /* tg_hex_encode, once declared here */
+
 /** Fills buf with len bytes from the OS-seeded CSPRNG. Returns 0, or -1 on failure. */
 int tg_random_bytes(uint8_t *buf, size_t len);
 
@@ -19,8 +21,5 @@ int tg_random_buffered(uint8_t *buf, size_t len);
 
 /** Writes len random bytes as 2*len lowercase hex digits plus a NUL into dst. Returns 0 or -1. */
 int tg_random_hex(char *dst, size_t len);
-
-/** Writes len bytes as 2*len lowercase hex digits plus a NUL into dst. */
-void tg_hex_encode(char *dst, const uint8_t *src, size_t len);
 
 #endif
