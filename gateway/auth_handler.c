@@ -325,11 +325,7 @@ static void on_session_get(void *data, as_store_status_t status, const char *val
             op->status = AS_STORE_ERROR;
         }
     }
-    if (op->in_call) {
-        op->done_in_call = 1;
-        return;
-    }
-    lookup_finish(op);
+    lookup_done(op);
 }
 
 /* Looks the session of the request's cookie up. Returns 1 when the answer is in op (status, session), 0 when
@@ -439,6 +435,11 @@ static int identify_with(auth_op_t *op, h2o_req_t *req, const char *path, size_t
     identity->userid = user_copy;
     identity->groups = groups;
     return 0;
+}
+
+int gw_auth_is_resumed(const h2o_req_t *req)
+{
+    return req == resumed_req;
 }
 
 static void on_identify_done(auth_op_t *op)
@@ -562,11 +563,7 @@ static void on_session_deleted(void *data, as_store_status_t status, const char 
     (void)len;
     auth_op_t *op = data;
     op->status = status;
-    if (op->in_call) {
-        op->done_in_call = 1;
-        return;
-    }
-    lookup_finish(op);
+    lookup_done(op);
 }
 
 static void finish_logout(auth_op_t *op)

@@ -271,10 +271,12 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
         gw_send_error(req, 503, "Sign-in is not available right now.", request_id); /* fail closed */
         return 1;
     }
-    auth_hold_t *hold = h2o_mem_alloc_shared(&req->pool, sizeof(*hold), on_auth_hold_disposed);
-    *hold = (auth_hold_t){state, generation};
-    ++generation->requests;
-    gw_inflight_begin();
+    if (!gw_auth_is_resumed(req)) { /* the first pass already holds the generation */
+        auth_hold_t *hold = h2o_mem_alloc_shared(&req->pool, sizeof(*hold), on_auth_hold_disposed);
+        *hold = (auth_hold_t){state, generation};
+        ++generation->requests;
+        gw_inflight_begin();
+    }
     return gw_auth_handle(generation->auth, req, path, path_len, query_at, request_id) ||
            gw_auth_identify(generation->auth, req, path, query_at != SIZE_MAX ? query_at : path_len, path_len,
                             request_id, on_req, self, identity);
@@ -287,7 +289,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     worker_generation_t *generation = current_generation(self, state);
     const gw_settings_t *settings = &generation->generation->config->settings;
 
-    if (gw_reset_flood_guard_check(req)) {
+    /* a request resumed after its session lookup was counted on its first pass */
+    int resumed = gw_auth_is_resumed(req);
+    if (!resumed && gw_reset_flood_guard_check(req)) {
         gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
         return 0;
     }

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <uv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -174,6 +175,28 @@ static inline int np_stop(np_peer_t *peer)
     peer->log = NULL;
     peer->log_len = peer->log_cap = 0;
     return status;
+}
+
+static inline void np_on_watchdog(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+    *(int *)t->data = 1;
+}
+
+/* Runs loop until nothing is left to do; fails the test if that takes over 10 s (the watchdog never keeps
+ * the loop alive itself). */
+static inline void np_run_loop(uv_loop_t *loop)
+{
+    uv_timer_t watchdog;
+    int fired = 0;
+    uv_timer_init(loop, &watchdog);
+    watchdog.data = &fired;
+    uv_timer_start(&watchdog, np_on_watchdog, 10000, 0);
+    uv_unref((uv_handle_t *)&watchdog);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_false(fired);
 }
 
 #endif

@@ -59,27 +59,6 @@ static char *url(const char *path)
     return buf;
 }
 
-/* Fails the test if the loop is still running after 10 s (it never keeps the loop alive itself). */
-static void on_watchdog(uv_timer_t *t)
-{
-    uv_stop(t->loop);
-    *(int *)t->data = 1;
-}
-
-static void run(uv_loop_t *loop)
-{
-    uv_timer_t watchdog;
-    int fired = 0;
-    uv_timer_init(loop, &watchdog);
-    watchdog.data = &fired;
-    uv_timer_start(&watchdog, on_watchdog, 10000, 0);
-    uv_unref((uv_handle_t *)&watchdog);
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&watchdog, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    assert_false(fired);
-}
-
 /* Frees the client, lets its handles close, and checks nothing is left on the loop. */
 static void finish(uv_loop_t *loop, oidc_http_t *http)
 {
@@ -125,7 +104,7 @@ static void test_get(void **state)
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, url("/hello"), NULL, NULL, 0, record, &r));
     assert_int_equal(oidc_http_pending(http), 1);
     assert_int_equal(r.calls, 0); /* never synchronous */
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.error, OIDC_HTTP_OK);
     assert_string_equal(r.error_text, "");
@@ -150,7 +129,7 @@ static void test_post_form(void **state)
     struct result r = {0};
     assert_non_null(
         oidc_http_request(http, OIDC_HTTP_POST, url("/echo"), headers, body, strlen(body), record, &r));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r.error, OIDC_HTTP_OK);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type, "application/json");
@@ -168,7 +147,7 @@ static void test_post_form(void **state)
     /* an empty POST body is a body of length 0 */
     result_clear(&r);
     assert_non_null(oidc_http_request(http, OIDC_HTTP_POST, url("/echo"), NULL, "", 0, record, &r));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r.status, 200);
     echo = json_loads(r.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(echo, "body")), "");
@@ -189,7 +168,7 @@ static void test_status_and_redirect(void **state)
         oidc_http_request(http, OIDC_HTTP_GET, url("/status?code=503"), NULL, NULL, 0, record, &r503));
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, url("/redirect"), NULL, NULL, 0, record, &r302));
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, url("/nowhere"), NULL, NULL, 0, record, &r404));
-    run(&loop);
+    np_run_loop(&loop);
     /* any HTTP status is a response: the transport worked */
     assert_int_equal(r503.error, OIDC_HTTP_OK);
     assert_int_equal(r503.status, 503);
@@ -272,7 +251,7 @@ static void test_bad_arguments(void **state)
     snprintf(upper, sizeof(upper), "HTTP://%s/hello", base + strlen("http://"));
     struct result r = {0};
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, upper, NULL, NULL, 0, record, &r));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r.status, 200);
     result_clear(&r);
 
@@ -332,7 +311,7 @@ static void test_total_timeout_keeps_loop_running(void **state)
     uint64_t start = uv_hrtime() / 1000000u;
     assert_non_null(
         oidc_http_request(http, OIDC_HTTP_GET, url("/hang"), NULL, NULL, 0, record_and_stop_ticker, &t));
-    run(&loop);
+    np_run_loop(&loop);
     uint64_t took = t.r.done_at - start;
     assert_int_equal(t.r.calls, 1);
     assert_int_equal(t.r.error, OIDC_HTTP_TIMEOUT);
@@ -377,7 +356,7 @@ static void test_max_response(void **state)
     for (size_t i = 0; i < N; ++i)
         assert_non_null(
             oidc_http_request(http, OIDC_HTTP_GET, url(cases[i].path), NULL, NULL, 0, record, &r[i]));
-    run(&loop);
+    np_run_loop(&loop);
     for (size_t i = 0; i < N; ++i) {
         if (r[i].calls != 1 || r[i].error != cases[i].error || r[i].body_len != cases[i].len)
             fail_msg("%s: calls %d error %s len %zu", cases[i].path, r[i].calls,
@@ -414,7 +393,7 @@ static void test_connection_errors(void **state)
     uint64_t start = uv_hrtime() / 1000000u;
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, refused, NULL, NULL, 0, record, &r1));
     assert_non_null(oidc_http_request(http, OIDC_HTTP_GET, url("/close"), NULL, NULL, 0, record, &r2));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r1.error, OIDC_HTTP_CONNECT);
     assert_int_equal(r1.status, 0);
     assert_true(r1.done_at - start < 1000);
@@ -469,7 +448,7 @@ static void test_cancel(void **state)
     assert_non_null(
         oidc_http_request(http, OIDC_HTTP_GET, url("/slow?ms=100"), NULL, NULL, 0, cancel_victim, &c));
     uint64_t start = uv_hrtime() / 1000000u;
-    run(&loop);
+    np_run_loop(&loop);
     /* the loop ended when the cancelled request was gone, without waiting for its answer */
     assert_true(uv_hrtime() / 1000000u - start < 350);
     assert_int_equal(c.r.calls, 1);
@@ -483,7 +462,7 @@ static void test_cancel(void **state)
     int calls = 0;
     assert_non_null(
         oidc_http_request(http, OIDC_HTTP_GET, url("/hello"), NULL, NULL, 0, cancel_self, &calls));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(calls, 1);
     finish(&loop, http);
 }
@@ -528,7 +507,7 @@ static void test_free_with_requests_in_flight(void **state)
     uv_timer_init(&loop, &t);
     t.data = &s;
     uv_timer_start(&t, free_client, 200, 0);
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(s.calls, 3);
     assert_int_equal(s.refused_new, 3);
     for (int i = 0; i < 3; ++i)
@@ -565,7 +544,7 @@ static void test_free_from_own_callback(void **state)
     assert_non_null(
         oidc_http_request(f.http, OIDC_HTTP_GET, url("/hello"), NULL, NULL, 0, free_from_callback, &f));
     assert_non_null(oidc_http_request(f.http, OIDC_HTTP_GET, url("/hang"), NULL, NULL, 0, record_other, &f));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(f.first.calls, 1);
     assert_int_equal(f.first.status, 200);
     assert_int_equal(f.other.calls, 1);
@@ -588,7 +567,7 @@ static void test_concurrent_requests(void **state)
         assert_non_null(
             oidc_http_request(http, OIDC_HTTP_GET, url("/slow?ms=200"), NULL, NULL, 0, record, &r[i]));
     assert_int_equal(oidc_http_pending(http), N);
-    run(&loop);
+    np_run_loop(&loop);
     uint64_t took = uv_hrtime() / 1000000u - start;
     for (int i = 0; i < N; ++i) {
         assert_int_equal(r[i].status, 200);
@@ -660,7 +639,7 @@ static void test_https(void **state)
     assert_non_null(oidc_http_request(good, OIDC_HTTP_GET, localhost_url, NULL, NULL, 0, record, &r_name));
     assert_non_null(oidc_http_request(system_store, OIDC_HTTP_GET, ok_url, NULL, NULL, 0, record, &r_system));
     assert_non_null(oidc_http_request(bad, OIDC_HTTP_GET, ok_url, NULL, NULL, 0, record, &r_bad));
-    run(&loop);
+    np_run_loop(&loop);
     assert_int_equal(r_ok.error, OIDC_HTTP_OK);
     assert_int_equal(r_ok.status, 200);
     assert_string_equal(r_ok.body, "hello");

@@ -86,27 +86,6 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void on_watchdog(uv_timer_t *t)
-{
-    uv_stop(t->loop);
-    *(int *)t->data = 1;
-}
-
-/* Runs loop until nothing is left to do; fails after 10 s. */
-static void run(uv_loop_t *loop)
-{
-    uv_timer_t watchdog;
-    int fired = 0;
-    uv_timer_init(loop, &watchdog);
-    watchdog.data = &fired;
-    uv_timer_start(&watchdog, on_watchdog, 10000, 0);
-    uv_unref((uv_handle_t *)&watchdog);
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&watchdog, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    assert_false(fired);
-}
-
 /* One worker: a loop and its HTTP client. */
 struct worker {
     uv_loop_t loop;
@@ -173,7 +152,7 @@ static oidc_provider_status_t load(struct worker *w, oidc_provider_t *p, int for
     assert_int_equal(oidc_provider_load(p, w->http, force, on_done, &d), OIDC_PROVIDER_OK);
     if (sync != NULL)
         *sync = d.calls == 1;
-    run(&w->loop);
+    np_run_loop(&w->loop);
     assert_int_equal(d.calls, 1);
     return d.status;
 }
@@ -210,7 +189,7 @@ static char *machine_token(struct worker *w, oidc_provider_t *p)
     struct token_call t = {0};
     assert_int_equal(oidc_provider_client_credentials(p, w->http, "api", AUDIENCE, on_tokens, &t),
                      OIDC_PROVIDER_OK);
-    run(&w->loop);
+    np_run_loop(&w->loop);
     assert_int_equal(t.calls, 1);
     if (t.status != OIDC_PROVIDER_OK)
         fail_msg("client_credentials: %s (%s)", oidc_provider_status_code(t.status), t.error_text);
@@ -272,7 +251,7 @@ static void verify(struct worker *w, oidc_provider_t *p, const char *token, cons
     assert_int_equal(oidc_provider_verify(p, w->http, token, opts, on_verified, v), OIDC_PROVIDER_OK);
     if (sync != NULL)
         *sync = v->calls == 1;
-    run(&w->loop);
+    np_run_loop(&w->loop);
     assert_int_equal(v->calls, 1);
 }
 
@@ -287,7 +266,7 @@ static void pause_ms(struct worker *w, uint64_t ms)
     uv_timer_t *t = &w->pause;
     uv_timer_init(&w->loop, t);
     uv_timer_start(t, on_pause_over, ms, 0);
-    run(&w->loop);
+    np_run_loop(&w->loop);
 }
 
 struct raw_call {
@@ -311,7 +290,7 @@ static void idp_hook(struct worker *w, const char *iss, const char *path)
     snprintf(url, sizeof(url), "%s%s", iss, path);
     struct raw_call r = {0};
     assert_non_null(oidc_http_request(w->http, OIDC_HTTP_POST, url, NULL, "", 0, on_raw, &r));
-    run(&w->loop);
+    np_run_loop(&w->loop);
     assert_int_equal(r.status, 200);
 }
 
@@ -698,7 +677,7 @@ static void test_unknown_kid_flood_rate_limited(void **state)
     for (int i = 0; i < 50; ++i)
         assert_int_equal(oidc_provider_verify(p, w.http, forged[i], &opts, on_verified, &f.v[i]),
                          OIDC_PROVIDER_OK);
-    run(&w.loop);
+    np_run_loop(&w.loop);
     /* and 50 more after that fetch, within the same second: refused at once, no fetch */
     int sync_refusals = 0;
     for (int i = 0; i < 50; ++i) {
@@ -710,7 +689,7 @@ static void test_unknown_kid_flood_rate_limited(void **state)
                          OIDC_PROVIDER_OK);
         sync_refusals += f.v[i].calls;
     }
-    run(&w.loop);
+    np_run_loop(&w.loop);
     uint64_t took_ms = (uv_hrtime() - start) / 1000000u;
     for (int i = 0; i < 50; ++i) {
         assert_int_equal(f.v[i].verify, OIDC_VERIFY_UNKNOWN_KID);
@@ -880,7 +859,7 @@ static void test_workers_share_one_refetch(void **state)
     for (int i = 0; i < N; ++i)
         waited += wt[i].sync == 0;
     pthread_barrier_wait(&go);
-    run(&w.loop); /* the fetch ends here and hands each waiting verify back to its own loop */
+    np_run_loop(&w.loop); /* the fetch ends here and hands each waiting verify back to its own loop */
     for (int i = 0; i < N; ++i)
         pthread_join(threads[i], NULL);
     pthread_barrier_destroy(&called);
@@ -984,7 +963,7 @@ static void test_idp_stopped(void **state)
     struct token_call t = {0};
     assert_int_equal(oidc_provider_client_credentials(p, w.http, "api", AUDIENCE, on_tokens, &t),
                      OIDC_PROVIDER_OK);
-    run(&w.loop);
+    np_run_loop(&w.loop);
     assert_int_equal(t.status, OIDC_PROVIDER_IDP_UNREACHABLE);
     assert_int_equal(t.http_status, 0);
     oidc_provider_stats_t st;
@@ -1048,7 +1027,7 @@ static void token_case(struct worker *w, oidc_provider_t *p, int grant, struct t
     else
         s = oidc_provider_refresh(p, w->http, "bogus-refresh-token", on_tokens, t);
     assert_int_equal(s, OIDC_PROVIDER_OK);
-    run(&w->loop);
+    np_run_loop(&w->loop);
     assert_int_equal(t->calls, 1);
 }
 
@@ -1247,7 +1226,7 @@ static void test_code_flow_and_refresh(void **state)
     struct token_call t = {0};
     assert_int_equal(oidc_provider_exchange_code(p, w.http, code, verifier, REDIRECT_URI, on_tokens, &t),
                      OIDC_PROVIDER_OK);
-    run(&w.loop);
+    np_run_loop(&w.loop);
     if (t.status != OIDC_PROVIDER_OK)
         fail_msg("code exchange: %s HTTP %ld %s %s", oidc_provider_status_code(t.status), t.http_status,
                  t.error, t.error_description);
@@ -1278,7 +1257,7 @@ static void test_code_flow_and_refresh(void **state)
     struct token_call r = {0};
     assert_int_equal(oidc_provider_refresh(p, w.http, tokens->refresh_token, on_tokens, &r),
                      OIDC_PROVIDER_OK);
-    run(&w.loop);
+    np_run_loop(&w.loop);
     if (r.status != OIDC_PROVIDER_OK)
         fail_msg("refresh: %s HTTP %ld %s", oidc_provider_status_code(r.status), r.http_status, r.error);
     assert_string_equal(r.tokens->token_type, "Bearer");
@@ -1288,7 +1267,7 @@ static void test_code_flow_and_refresh(void **state)
     struct token_call again = {0};
     assert_int_equal(oidc_provider_exchange_code(p, w.http, code, verifier, REDIRECT_URI, on_tokens, &again),
                      OIDC_PROVIDER_OK);
-    run(&w.loop);
+    np_run_loop(&w.loop);
     assert_int_equal(again.status, OIDC_PROVIDER_GRANT_REJECTED);
     assert_string_equal(again.error, "invalid_grant");
 
