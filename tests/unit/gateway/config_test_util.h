@@ -103,4 +103,34 @@ static inline int matches_pieces(const char *text, const char *pattern)
     return 1;
 }
 
+/* One row of a table of configs that must not load: the YAML and the error pattern it must give. */
+typedef struct {
+    const char *name;
+    const char *yaml;
+    const char *error;
+} row_t;
+
+/* Loads every row; each must fail with its error (FILE:LINE:COL first), in one line, never showing key
+ * material. Reports every failing row, then fails the test. */
+static inline void check_error_rows(const row_t *rows, size_t count)
+{
+    size_t failures = 0;
+    for (size_t i = 0; i < count; ++i) {
+        char err[GW_CONFIG_ERROR_SIZE] = "";
+        gw_config_t *config = load_text(rows[i].yaml, err);
+        if (config != NULL) {
+            print_error("row \"%s\": loaded, expected %s\n", rows[i].name, rows[i].error);
+            gw_config_release(config);
+            ++failures;
+        } else if (!matches_pieces(err, rows[i].error) ||
+                   strncmp(err, scratch_config, strlen(scratch_config)) != 0 || strchr(err, '\n') != NULL ||
+                   strstr(err, SCRATCH_SECRET) != NULL) {
+            print_error("row \"%s\":\n  got  %s\n  want %s\n", rows[i].name, err, rows[i].error);
+            ++failures;
+        }
+    }
+    if (failures > 0)
+        fail_msg("%zu of %zu rows failed", failures, count);
+}
+
 #endif

@@ -56,12 +56,6 @@
 #define HTTPS_TLS "serverCertificate: certs/server.pem, privateKey: certs/server.key"
 #define ROUTE "    route: [{destination: {host: mnist.alice.svc}}]\n"
 
-typedef struct {
-    const char *name;
-    const char *yaml;
-    const char *error;
-} row_t;
-
 static const row_t rows[] = {
     /* YAML itself */
     {"tab indentation", TG "\tthreads: 2\n",
@@ -510,22 +504,7 @@ static const row_t rows[] = {
 static void test_error_rows(void **state)
 {
     (void)state;
-    size_t failures = 0;
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); ++i) {
-        char err[GW_CONFIG_ERROR_SIZE] = "";
-        gw_config_t *config = load_text(rows[i].yaml, err);
-        if (config != NULL) {
-            print_error("row \"%s\": loaded, expected %s\n", rows[i].name, rows[i].error);
-            gw_config_release(config);
-            ++failures;
-        } else if (!matches_pieces(err, rows[i].error) ||
-                   strncmp(err, scratch_config, strlen(scratch_config)) != 0 || strchr(err, '\n') != NULL) {
-            print_error("row \"%s\":\n  got  %s\n  want %s\n", rows[i].name, err, rows[i].error);
-            ++failures;
-        }
-    }
-    if (failures > 0)
-        fail_msg("%zu of %zu rows failed", failures, sizeof(rows) / sizeof(rows[0]));
+    check_error_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 /* An error names no secret: key file contents never appear, even when the key is misused. */
