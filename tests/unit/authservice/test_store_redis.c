@@ -531,12 +531,14 @@ static void test_redis_timeout_and_late_reply(void **state)
     assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
     long long conns = connections_received(p);
 
-    side_command(p, "CLIENT PAUSE 700 ALL");
+    side_command(p, "CLIENT PAUSE 1500 ALL");
     uint64_t t0 = now_ms();
     assert_int_equal(c_get(env, env->store, "k", &r), AS_STORE_TIMEOUT);
     uint64_t took = now_ms() - t0;
     print_message("paused server: TIMEOUT after %llu ms (command timeout 200)\n", (unsigned long long)took);
-    assert_true(took >= 180 && took <= 400);
+    /* never early; late only by scheduling: a shared 2-core machine can add hundreds of ms, while a missing
+     * timer would wait for the 1.5 s pause (and see OK); the store reconnects after 2 s of silence */
+    assert_true(took >= 180 && took <= 1200);
     for (int i = 0; i < 30; ++i)
         assert_int_equal(as_store_set(env->store, "k", "late", 4, 60000, contract_on_value, &many[i]), 0);
     for (int i = 0; i < 30; ++i) {
@@ -544,7 +546,7 @@ static void test_redis_timeout_and_late_reply(void **state)
         assert_int_equal(many[i].status, AS_STORE_TIMEOUT);
     }
     /* the pause ends, the 31 late replies arrive and are dropped: no second callback, no crash */
-    contract_sleep(env, 700);
+    contract_sleep(env, 1500);
     for (int i = 0; i < 30; ++i) {
         assert_int_equal(many[i].calls, 1);
         contract_result_reset(&many[i]);
@@ -596,8 +598,9 @@ static void test_redis_hung_server(void **state)
         (unsigned long long)took, timeouts, unavailable, (unsigned long long)worst,
         (unsigned long long)recovered);
     assert_int_equal(first, AS_STORE_TIMEOUT);
-    assert_true(took >= 180 && took <= 400);
-    assert_true(worst <= 600);
+    /* bounds leave room for a loaded machine; the connection is dropped after 2 s of silence */
+    assert_true(took >= 180 && took <= 1500);
+    assert_true(worst <= 1500);
     assert_true(timeouts > 0);
     assert_non_null(strstr(log, "sent no reply for 2000 ms; reconnecting"));
     free(log);
