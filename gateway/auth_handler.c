@@ -408,9 +408,45 @@ static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t p
     free(location);
 }
 
+static const char *pool_strdup(h2o_req_t *req, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t len = strlen(s);
+    char *copy = h2o_mem_alloc_pool(&req->pool, len + 1);
+    memcpy(copy, s, len + 1);
+    return copy;
+}
+
+/* The identity of session record r (store key key), copied into the request's pool: the cached record may
+ * go away before the request does. */
+static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, const char *key,
+                                 as_identity_t *identity)
+{
+    const char **groups = h2o_mem_alloc_pool(&req->pool, sizeof(*groups) * (r->group_count + 1));
+    for (size_t i = 0; i < r->group_count; ++i)
+        groups[i] = pool_strdup(req, r->groups[i]);
+    groups[r->group_count] = NULL;
+    char *groups_header = h2o_mem_alloc_pool(&req->pool, 8192);
+    as_groups_header(r, groups_header, 8192);
+    const char *email = r->email != NULL && r->email[0] != '\0' ? pool_strdup(req, r->email) : NULL;
+    *identity = (as_identity_t){
+        .source = AS_IDENTITY_SESSION,
+        .subject = pool_strdup(req, r->subject),
+        .issuer = pool_strdup(req, r->issuer),
+        .email = email,
+        .name = pool_strdup(req, r->name),
+        .groups = groups,
+        .group_count = r->group_count,
+        .groups_header = groups_header,
+        .session_key = pool_strdup(req, key),
+    };
+    identity->userid = email != NULL ? email : identity->subject;
+}
+
 /* Uses what a lookup found for the identity step: 0 with identity, or 1 when the request was answered. */
 static int identify_with(auth_op_t *op, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
-                         const char *request_id, gw_identity_t *identity)
+                         const char *request_id, as_identity_t *identity)
 {
     int down;
     const as_session_record_t *r = found_record(op, &down);
@@ -427,13 +463,7 @@ static int identify_with(auth_op_t *op, h2o_req_t *req, const char *path, size_t
             gw_send_error(req, 403, "This account cannot be used here.", request_id);
             return 1;
         }
-    char *groups = h2o_mem_alloc_pool(&req->pool, 8192);
-    as_groups_header(r, groups, 8192);
-    size_t user_len = strlen(user);
-    char *user_copy = h2o_mem_alloc_pool(&req->pool, user_len + 1);
-    memcpy(user_copy, user, user_len + 1);
-    identity->userid = user_copy;
-    identity->groups = groups;
+    identity_from_record(req, r, op->key, identity);
     return 0;
 }
 
@@ -463,9 +493,9 @@ static void on_identify_done(auth_op_t *op)
 
 int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len,
                      size_t target_len, const char *request_id, gw_auth_resume_cb resume,
-                     h2o_handler_t *handler, gw_identity_t *identity)
+                     h2o_handler_t *handler, as_identity_t *identity)
 {
-    identity->userid = identity->groups = NULL;
+    *identity = AS_IDENTITY_ANONYMOUS;
     if (w == NULL)
         return 0;
     if (resumed_req == req && resumed_op != NULL) {
@@ -490,14 +520,14 @@ int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size
     return rc;
 }
 
-void gw_auth_set_identity_headers(h2o_req_t *req, const gw_identity_t *identity)
+void gw_auth_set_identity_headers(h2o_req_t *req, const as_identity_t *identity)
 {
-    if (identity->userid == NULL)
+    if (identity->source == AS_IDENTITY_NONE || identity->userid == NULL)
         return;
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("kubeflow-userid"), 0, NULL, identity->userid,
                           strlen(identity->userid));
-    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("kubeflow-groups"), 0, NULL, identity->groups,
-                          strlen(identity->groups));
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("kubeflow-groups"), 0, NULL,
+                          identity->groups_header, strlen(identity->groups_header));
 }
 
 /* ---- /authservice/me and /authservice/logout ---- */

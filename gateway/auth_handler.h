@@ -16,12 +16,7 @@
 #include <h2o.h>
 
 #include "auth_context.h"
-
-/** What the identity step found: strings from the request pool, NULL when there is no identity. */
-typedef struct {
-    const char *userid; /* email, else sub */
-    const char *groups; /* comma list, may be "" */
-} gw_identity_t;
+#include "authservice/identity.h"
 
 /** How a suspended request is resumed: the handler's on_req, called again with the same request. */
 typedef int (*gw_auth_resume_cb)(h2o_handler_t *handler, h2o_req_t *req);
@@ -29,7 +24,8 @@ typedef int (*gw_auth_resume_cb)(h2o_handler_t *handler, h2o_req_t *req);
 /**
  * Identity of a request to be proxied (path normalised, without query at
  * path_len; full target with query up to target_len). w NULL (login off):
- * returns 0 and no identity. A valid session: returns 0 with *identity set.
+ * returns 0 and the anonymous identity. A valid session: returns 0 with *identity
+ * set (strings in the request pool).
  * Otherwise the request was answered (302 to the login page, 401 JSON for
  * API clients, 503 when the store is down) or suspended while the store is
  * read, and 1 is returned; a suspended request comes back through
@@ -38,7 +34,7 @@ typedef int (*gw_auth_resume_cb)(h2o_handler_t *handler, h2o_req_t *req);
  */
 int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len,
                      size_t target_len, const char *request_id, gw_auth_resume_cb resume,
-                     h2o_handler_t *handler, gw_identity_t *identity);
+                     h2o_handler_t *handler, as_identity_t *identity);
 
 /**
  * Whether req is being resumed after its session lookup (the edge handler runs
@@ -48,7 +44,7 @@ int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size
 int gw_auth_is_resumed(const h2o_req_t *req);
 
 /** Sets kubeflow-userid and kubeflow-groups on the upstream request when identity has a user. */
-void gw_auth_set_identity_headers(h2o_req_t *req, const gw_identity_t *identity);
+void gw_auth_set_identity_headers(h2o_req_t *req, const as_identity_t *identity);
 
 /**
  * Serves path (normalised, query from query_at or SIZE_MAX) when it is under

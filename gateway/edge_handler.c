@@ -260,9 +260,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req);
 
 static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_generation_t *generation,
                         h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
-                        const char *request_id, gw_identity_t *identity)
+                        const char *request_id, as_identity_t *identity)
 {
-    identity->userid = identity->groups = NULL;
+    *identity = AS_IDENTITY_ANONYMOUS;
     if (generation->generation->auth == NULL)
         return 0;
     /* made on first use, on this worker's thread: the IdP client belongs to the thread that runs its loop */
@@ -312,7 +312,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, status == GW_PATH_TOO_LONG ? 414 : 400, gw_path_status_text(status), request_id);
         return 0;
     }
-    gw_identity_t identity;
+    as_identity_t identity;
     if (authenticate(&self->super, state, generation, req, path, path_len, query_at, request_id, &identity))
         return 0;
 
