@@ -25,9 +25,11 @@ const q = (s) => JSON.stringify(String(s));
  *   limits: overrides of the TenantGate limits; stripHeaders: list;
  *   services: [{name, namespace, host, port, prefix, sni?, subjectAltNames?,
  *               connectTimeout?, tls? ('MUTUAL' | 'DISABLE'), timeout? (route, e.g. '1s'), rewrite? (uri)}]
+ *   spec: more TenantGate spec members, as YAML lines indented by two spaces (e.g. "  rctoken: {...}\n");
+ *   extraDocs: more YAML documents (strings without "---"), appended in order.
  */
 export function edgeConfig({ adminPort, httpsPort, httpPort, certs, limits = {}, stripHeaders = ['x-forwarded-user'],
-                             services = [], threads = 2 }) {
+                             services = [], threads = 2, spec = '', extraDocs = [] }) {
     const lim = {
         maxHeaderBytes: 16384,
         maxHeaderCount: 100,
@@ -45,7 +47,7 @@ spec:
   threads: ${threads}
   limits: {${Object.entries(lim).map(([k, v]) => `${k}: ${v}`).join(', ')}}
   stripHeaders: [${stripHeaders.join(', ')}]
-`);
+${spec}`);
     docs.push(`apiVersion: networking.istio.io/v1beta1
 kind: Gateway
 metadata: {name: tenantgate, namespace: istio-system}
@@ -106,6 +108,7 @@ spec:
     route: [{destination: {host: ${s.host}, subset: v1}}]
 ${s.timeout ? `    timeout: ${s.timeout}\n` : ''}${s.rewrite ? `    rewrite: {uri: ${s.rewrite}}\n` : ''}`);
     }
+    docs.push(...extraDocs);
     return docs.join('---\n');
 }
 
