@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth_int.h"
 #include "util/log.h"
 
 /* Reads the client secret: the file's first line, without its line end. */
@@ -37,17 +38,6 @@ static int read_secret(const char *path, unsigned char *buf, size_t size, size_t
     }
     *len = used;
     return 0;
-}
-
-static char *join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
-    if (s != NULL) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
-    }
-    return s;
 }
 
 gw_auth_t *gw_auth_new(const gw_auth_settings_t *settings, char *err, size_t err_size)
@@ -88,8 +78,8 @@ gw_auth_t *gw_auth_new(const gw_auth_settings_t *settings, char *err, size_t err
         snprintf(err, err_size, "sessions.cacheTtl: %s", why);
         goto fail;
     }
-    auth->redirect_uri = join(settings->external_url, "/authservice/callback");
-    auth->post_logout_uri = join(settings->external_url, "/");
+    auth->redirect_uri = gw__auth_prefixed(settings->external_url, "/authservice/callback");
+    auth->post_logout_uri = gw__auth_prefixed(settings->external_url, "/");
     size_t scope_len = 0;
     for (size_t i = 0; i < settings->scopes.count; ++i)
         scope_len += strlen(settings->scopes.items[i]) + 1;

@@ -1,0 +1,127 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth_int.h"
+#include "util/log.h"
+
+/* A record is usable until its absolute end. */
+static int record_live(const as_session_record_t *r)
+{
+    return r->expires_at > (int64_t)time(NULL);
+}
+
+void gw__auth_ignore_result(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)data;
+    (void)status;
+    (void)value;
+    (void)len;
+}
+
+/* Idle timeout: "seen:<key>" lives idleTimeout after the session's last store read (at most one per cache TTL
+ * per process while the user is active). A separate key, so that refreshing it can never bring back a
+ * session a logout deleted meanwhile. */
+char *gw__auth_seen_key(const char *key)
+{
+    return gw__auth_prefixed("seen:", key);
+}
+
+static void touch_seen(gw_auth_worker_t *w, const char *key)
+{
+    char *seen = gw__auth_seen_key(key);
+    if (seen != NULL && w->store != NULL)
+        as_store_set(w->store, seen, "1", 1, w->auth->settings->idle_timeout_ms, gw__auth_ignore_result,
+                     NULL);
+    free(seen);
+}
+
+static void on_seen_get(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)value;
+    (void)len;
+    gw_auth_op_t *op = data;
+    as_session_record_t *record = op->pending;
+    op->pending = NULL;
+    op->status = status;
+    if (status == AS_STORE_OK) {
+        touch_seen(op->w, op->key);
+        if (as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, gw__auth_now_ms(),
+                                 &op->session) < 0)
+            op->status = AS_STORE_ERROR;
+    } else {
+        as_session_record_free(record); /* NOT_FOUND: idle for too long */
+    }
+    gw__auth_lookup_done(op);
+}
+
+static void on_session_get(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    gw_auth_op_t *op = data;
+    op->status = status;
+    if (status == AS_STORE_OK) {
+        as_session_record_t *record = NULL;
+        char err[160];
+        if (as_session_record_from_json(value, len, &record, err, sizeof(err)) != 0) {
+            tg_log_warn("auth", "unreadable session record treated as no session: %s", err);
+            op->status = AS_STORE_NOT_FOUND;
+        } else {
+            char *seen = gw__auth_seen_key(op->key);
+            op->pending = record;
+            int rc = seen != NULL ? as_store_get(op->w->store, seen, on_seen_get, op) : -1;
+            free(seen);
+            if (rc == 0)
+                return; /* on_seen_get goes on */
+            op->status = AS_STORE_ERROR;
+        }
+    }
+    gw__auth_lookup_done(op);
+}
+
+int gw__auth_lookup_session(gw_auth_op_t *op)
+{
+    const char *id;
+    size_t id_len;
+    op->status = AS_STORE_NOT_FOUND;
+    if (!gw__auth_find_cookie(op->req, GW_AUTH_SESSION_COOKIE, &id, &id_len) ||
+        !as_session_id_is_well_formed(id, id_len))
+        return 1;
+    memcpy(op->session_id, id, id_len);
+    op->session_id[id_len] = '\0';
+    as_session_key(id, id_len, op->key);
+    gw_auth_t *auth = op->w->auth;
+    if ((op->session = as_session_cache_get(auth->cache, op->key, gw__auth_now_ms())) != NULL) {
+        op->status = AS_STORE_OK;
+        return 1;
+    }
+    if (op->w->store == NULL) {
+        op->status = AS_STORE_UNAVAILABLE;
+        return -1;
+    }
+    op->epoch = as_session_cache_epoch(auth->cache, op->key);
+    op->store_key = gw__auth_prefixed("session:", op->key);
+    op->in_call = 1;
+    int rc = op->store_key != NULL ? as_store_get(op->w->store, op->store_key, on_session_get, op) : -1;
+    op->in_call = 0;
+    if (rc != 0) {
+        op->status = AS_STORE_ERROR;
+        return -1;
+    }
+    return op->done_in_call ? 1 : 0;
+}
+
+void gw__auth_start_lookup(gw_auth_op_t *op)
+{
+    int rc = gw__auth_lookup_session(op);
+    if (rc != 0)
+        gw__auth_lookup_finish(op); /* answered now (or the store cannot be asked: status says so) */
+}
+
+const as_session_record_t *gw__auth_found_record(const gw_auth_op_t *op, int *down)
+{
+    *down = op->status != AS_STORE_OK && op->status != AS_STORE_NOT_FOUND;
+    if (op->status != AS_STORE_OK || op->session == NULL)
+        return NULL;
+    const as_session_record_t *r = as_cached_session_record(op->session);
+    return record_live(r) ? r : NULL;
+}
