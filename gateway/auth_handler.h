@@ -47,6 +47,14 @@ int gw_auth_is_resumed(const h2o_req_t *req);
 void gw_auth_set_identity_headers(h2o_req_t *req, const as_identity_t *identity);
 
 /**
+ * Removes the gateway's own cookies (the session cookie and the pending-login
+ * cookie) from the Cookie header(s) of a request about to be proxied: an
+ * upstream never sees them. Other cookies stay, in order; a Cookie header
+ * left empty is dropped.
+ */
+void gw_auth_strip_gateway_cookies(h2o_req_t *req);
+
+/**
  * Serves path (normalised, query from query_at or SIZE_MAX) when it is under
  * /authservice/ and w is not NULL: returns 1 (answered or in progress), else 0.
  */

@@ -336,6 +336,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route);
 
     strip_client_identity_headers(settings, req);
+    gw_auth_strip_gateway_cookies(req);
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
     set_trace_context(req);

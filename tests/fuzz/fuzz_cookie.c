@@ -1,4 +1,5 @@
-/* Fuzzes the Cookie header parser: it must never read outside the header, and a found value lies inside it.
+/* Fuzzes the Cookie header parser: it must never read outside the header, a found value lies inside it, and
+ * a header with cookies removed never holds them any more.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (as_cookie_find(header, size, names[i], &value, &len) &&
             (value < header || value + len > header + size))
             abort();
+    }
+    static const char *const removed[] = {"__Host-tenantgate", "__Host-tenantgate-login", "", NULL};
+    char *out = malloc(2 * size + 1);
+    size_t out_len;
+    if (out != NULL) {
+        size_t n = as_cookie_remove(header, size, removed, out, &out_len);
+        if (out_len > 2 * size || out[out_len] != '\0' || (n == 0 && size == 0 && out_len != 0))
+            abort();
+        /* what is left never holds a removed cookie */
+        const char *value;
+        size_t len;
+        if (as_cookie_find(out, out_len, "__Host-tenantgate", &value, &len) ||
+            as_cookie_find(out, out_len, "__Host-tenantgate-login", &value, &len))
+            abort();
+        free(out);
     }
     free(header);
     return 0;

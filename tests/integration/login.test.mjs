@@ -137,6 +137,30 @@ function suite(storeName, storeUrl, storeProcess) {
             assert.equal(stale.headers.location, `/authservice/login?rd=${encodeURIComponent(NB)}`);
         });
 
+        test('the gateway\'s own cookies never reach the upstream; the others do, in order', async () => {
+            const { browser } = await loginAlice();
+            const id = sessionCookie(browser);
+            const ca = certs.read('edge-ca.pem');
+            const login = '__Host-tenantgate-login=pending1';
+            // HTTP/1.1, one Cookie header
+            const one = await http1(`${gw.origin}${NB}`, { ca, servername: 'localhost', headers: {
+                cookie: `_xsrf=2|abc|def; __Host-tenantgate=${id}; ${login};theme=dark`, accept: 'text/html' } });
+            assert.equal(one.status, 200);
+            assert.equal(one.json().headers['kubeflow-userid'], USERS.alice.username);
+            assert.equal(one.json().headers.cookie, '_xsrf=2|abc|def; theme=dark');
+            // HTTP/2, one Cookie header per cookie (as browsers send them), one of them only gateway cookies
+            const two = await h2(gw.origin, { ca, servername: 'localhost', path: NB, headers: {
+                cookie: [`__Host-tenantgate=${id}`, '_xsrf=2|x', `${login}; a=1`], accept: 'text/html' } });
+            assert.equal(two.status, 200);
+            assert.equal(two.json().headers.cookie, '_xsrf=2|x; a=1');
+            // only gateway cookies: no Cookie header at all upstream
+            const none = await h2(gw.origin, { ca, servername: 'localhost', path: NB, headers: {
+                cookie: [`__Host-tenantgate=${id}`, login], accept: 'text/html' } });
+            assert.equal(none.status, 200);
+            assert.equal(none.json().headers.cookie, undefined);
+            assert.ok(!JSON.stringify(none.json()).includes(id), 'the session id reached the upstream');
+        });
+
         test('an idle session ends after idleTimeout; use keeps it alive', async () => {
             const { browser } = await loginAlice();
             for (const wait of [1100, 1100]) { // each past the cache TTL: read from the store, idle clock reset

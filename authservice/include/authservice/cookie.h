@@ -14,4 +14,14 @@
 int as_cookie_find(const char *header, size_t header_len, const char *name, const char **value,
                    size_t *value_len);
 
+/**
+ * Writes header without the pairs whose name is in names (NULL-terminated)
+ * into out, which must hold 2 * header_len + 1 bytes: the other pairs,
+ * trimmed and otherwise unchanged, in their order, joined by "; " (empty
+ * pairs dropped), NUL-terminated, length in *out_len. Returns how many pairs
+ * were removed (0: the header can be kept as it was).
+ */
+size_t as_cookie_remove(const char *header, size_t header_len, const char *const *names, char *out,
+                        size_t *out_len);
+
 #endif

@@ -68,6 +68,54 @@ static void test_cookie_does_not_read_past_length(void **state)
     assert_int_equal(len, 1);
 }
 
+typedef struct {
+    const char *header;
+    const char *expected;
+    size_t removed;
+} remove_case_t;
+
+static const remove_case_t remove_cases[] = {
+    {"__Host-tenantgate=abc; _xsrf=2|x", "_xsrf=2|x", 1},
+    {"_xsrf=2|x; __Host-tenantgate=abc", "_xsrf=2|x", 1},
+    {"a=1;__Host-tenantgate-login=s1.s2;b=2", "a=1; b=2", 1},
+    {"__Host-tenantgate=abc; __Host-tenantgate-login=x", "", 2},
+    {" __Host-tenantgate = abc ;  a = 1 ", "a = 1", 1},
+    {"__Host-tenantgate=1; __Host-tenantgate=2; c", "c", 2},
+    {"__Host-tenantgatex=1; x__Host-tenantgate=2", "__Host-tenantgatex=1; x__Host-tenantgate=2", 0},
+    {"__Host-tenantgate", "__Host-tenantgate", 0}, /* no '=': not that cookie */
+    {"a=\"q\";; ;b", "a=\"q\"; b", 0},
+    {"", "", 0},
+};
+
+static void test_cookie_remove_table(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"__Host-tenantgate", "__Host-tenantgate-login", NULL};
+    for (size_t i = 0; i < sizeof(remove_cases) / sizeof(remove_cases[0]); ++i) {
+        const remove_case_t *c = &remove_cases[i];
+        char out[256];
+        size_t len = 99;
+        size_t removed = as_cookie_remove(c->header, strlen(c->header), names, out, &len);
+        if (removed != c->removed || len != strlen(c->expected) || strcmp(out, c->expected) != 0)
+            fail_msg("case %zu (%s): removed %zu \"%s\" (%zu), want %zu \"%s\"", i, c->header, removed, out,
+                     len, c->removed, c->expected);
+    }
+}
+
+static void test_cookie_remove_worst_growth_fits(void **state)
+{
+    (void)state;
+    /* "a;b;c" grows to "a; b; c": at most one byte per ';', within 2 * len + 1 */
+    static const char *const names[] = {"x", NULL};
+    const char header[] = "a;b;c;d;e";
+    char out[2 * sizeof(header) + 1];
+    memset(out, '#', sizeof(out));
+    size_t len;
+    assert_int_equal(as_cookie_remove(header, strlen(header), names, out, &len), 0);
+    assert_string_equal(out, "a; b; c; d; e");
+    assert_int_equal(out[len + 1], '#');
+}
+
 static void test_session_id_shape_and_uniqueness(void **state)
 {
     (void)state;
@@ -96,6 +144,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cookie_table),
         cmocka_unit_test(test_cookie_does_not_read_past_length),
+        cmocka_unit_test(test_cookie_remove_table),
+        cmocka_unit_test(test_cookie_remove_worst_growth_fits),
         cmocka_unit_test(test_session_id_shape_and_uniqueness),
         cmocka_unit_test(test_session_key_is_sha256_hex),
     };
