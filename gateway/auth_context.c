@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth_int.h"
+#include "authservice/session_ended.h"
 #include "util/log.h"
 
 /* Reads the client secret: the file's first line, without its line end. */
@@ -117,6 +118,29 @@ void gw_auth_free(gw_auth_t *auth)
     free(auth);
 }
 
+static void on_logout_poll(uv_timer_t *timer)
+{
+    gw_auth_worker_t *w = timer->data;
+    as_session_ended_poll(w->store, w->auth->cache, gw__auth_wall_ms(), gw__auth_now_ms());
+}
+
+/* Polls the ended-session feed so that a logout on another replica is not served from this cache. */
+static void start_logout_poll(gw_auth_worker_t *w, uv_loop_t *loop)
+{
+    uint64_t every = w->auth->settings->logout_poll_ms;
+    if (w->store == NULL || every == 0 || (w->logout_poll = malloc(sizeof(*w->logout_poll))) == NULL)
+        return;
+    uv_timer_init(loop, w->logout_poll);
+    w->logout_poll->data = w;
+    uv_timer_start(w->logout_poll, on_logout_poll, every, every);
+    uv_unref((uv_handle_t *)w->logout_poll);
+}
+
+static void free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
 gw_auth_worker_t *gw_auth_worker_new(gw_auth_t *auth, uv_loop_t *loop)
 {
     gw_auth_worker_t *w = calloc(1, sizeof(*w));
@@ -133,6 +157,7 @@ gw_auth_worker_t *gw_auth_worker_new(gw_auth_t *auth, uv_loop_t *loop)
         free(w);
         return NULL;
     }
+    start_logout_poll(w, loop);
     return w;
 }
 
@@ -140,7 +165,9 @@ void gw_auth_worker_free(gw_auth_worker_t *w)
 {
     if (w == NULL)
         return;
+    if (w->logout_poll != NULL)
+        uv_close((uv_handle_t *)w->logout_poll, free_handle);
     oidc_http_free(w->http);
-    as_store_close(w->store);
+    as_store_close(w->store); /* runs the callbacks of a poll in flight: the cache is still there */
     free(w);
 }

@@ -35,6 +35,7 @@ typedef struct {
     gw_auth_t *auth;
     as_store_t *store; /* NULL when the store could not be opened (every lookup then answers 503) */
     oidc_http_t *http;
+    uv_timer_t *logout_poll; /* reads the ended-session feed (authservice/session_ended.h); NULL when off */
 } gw_auth_worker_t;
 
 /**

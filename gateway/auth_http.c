@@ -17,6 +17,13 @@ int64_t gw__auth_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t gw__auth_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 char *gw__auth_prefixed(const char *prefix, const char *s)
 {
     size_t a = strlen(prefix), b = strlen(s);

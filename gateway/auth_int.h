@@ -134,6 +134,9 @@ void gw__auth_start_callback(gw_auth_op_t *op, const char *query, size_t query_l
 /** Monotonic milliseconds (the session cache's clock). */
 int64_t gw__auth_now_ms(void);
 
+/** Wall-clock milliseconds since the epoch (shared by replicas: the ended-session feed's buckets). */
+int64_t gw__auth_wall_ms(void);
+
 /** prefix followed by s, malloc'd; NULL when memory is short. */
 char *gw__auth_prefixed(const char *prefix, const char *s);
 

@@ -4,6 +4,7 @@
 
 #include "auth_int.h"
 #include "authservice/csrf.h"
+#include "authservice/session_ended.h"
 #include "error_page.h"
 #include "static_assets.h"
 #include "template.h"
@@ -110,6 +111,7 @@ void gw__auth_do_logout(gw_auth_op_t *op)
         return;
     }
     as_session_cache_invalidate(op->w->auth->cache, op->key);
+    as_session_ended_publish(op->w->store, op->key, gw__auth_wall_ms()); /* other replicas' caches */
     char *seen = gw__auth_seen_key(op->key);
     if (seen != NULL)
         as_store_del(op->w->store, seen, gw__auth_ignore_result, NULL);

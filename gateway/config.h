@@ -57,6 +57,7 @@ typedef struct {
     uint64_t idle_timeout_ms;     /* sessions.idleTimeout, default 1h */
     uint64_t absolute_timeout_ms; /* sessions.absoluteTimeout, default 12h */
     uint64_t cache_ttl_ms;        /* sessions.cacheTtl, default 5s */
+    uint64_t logout_poll_ms;      /* sessions.logoutPollInterval, default 1s; 0: off */
 } gw_auth_settings_t;
 
 typedef struct {

@@ -20,6 +20,7 @@ void gw__auth_defaults(gw_auth_settings_t *auth)
     auth->idle_timeout_ms = 60ull * 60 * 1000;
     auth->absolute_timeout_ms = 12ull * 60 * 60 * 1000;
     auth->cache_ttl_ms = 5000;
+    auth->logout_poll_ms = 1000;
 }
 
 /* Fails at map.key with the current path extended by key. */
@@ -143,8 +144,8 @@ static int resolve_store(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_s
 
 static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_settings_t *auth)
 {
-    static const char *const fields[] = {"store",           "keyFile",  "idleTimeout",
-                                         "absoluteTimeout", "cacheTtl", NULL};
+    static const char *const fields[] = {
+        "store", "keyFile", "idleTimeout", "absoluteTimeout", "cacheTtl", "logoutPollInterval", NULL};
     auth->store = "sqlite:sessions.db";
     if (sessions != NULL) {
         if (gw__cfg_fields(c, sessions, fields, NULL) != 0 ||
@@ -152,8 +153,12 @@ static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth
             gw__cfg_file(c, sessions, "keyFile", GW__CFG_REQUIRED, &auth->key_file) < 0 ||
             gw__cfg_duration(c, sessions, "idleTimeout", 0, &auth->idle_timeout_ms) < 0 ||
             gw__cfg_duration(c, sessions, "absoluteTimeout", 0, &auth->absolute_timeout_ms) < 0 ||
-            gw__cfg_duration(c, sessions, "cacheTtl", 0, &auth->cache_ttl_ms) < 0)
+            gw__cfg_duration(c, sessions, "cacheTtl", 0, &auth->cache_ttl_ms) < 0 ||
+            gw__cfg_duration(c, sessions, "logoutPollInterval", GW__CFG_ALLOW_ZERO, &auth->logout_poll_ms) <
+                0)
             return -1;
+        if (auth->logout_poll_ms != 0 && (auth->logout_poll_ms < 100 || auth->logout_poll_ms > 60000))
+            return fail_field(c, sessions, "logoutPollInterval", "must be 0 (off) or 100ms to 1m");
         if (auth->absolute_timeout_ms > AS_STORE_MAX_TTL_MS)
             return fail_field(c, sessions, "absoluteTimeout", "must be at most ten years");
         if (auth->idle_timeout_ms > auth->absolute_timeout_ms)

@@ -76,6 +76,8 @@ static void print_auth(FILE *fp, const gw_auth_settings_t *a)
     print_duration(fp, a->absolute_timeout_ms);
     fputs(", cache ", fp);
     print_duration(fp, a->cache_ttl_ms);
+    fputs(", logout poll ", fp);
+    print_duration(fp, a->logout_poll_ms);
     fputs("\n", fp);
 }
 

@@ -3,9 +3,7 @@
 // browser. Both session stores: sqlite (embedded) and a redis-server this
 // test starts.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +12,7 @@ import { echoFrom } from './lib/checks.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2, http1 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { freePort, freePorts, sleep } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { standardServices } from './lib/stack.mjs';
@@ -318,21 +317,7 @@ function suite(storeName, storeUrl, storeProcess) {
 suite('sqlite', () => `sqlite://${join(secrets, 'sessions.db')}`);
 
 let redis;
-let redisPort;
 before(async () => {
-    redisPort = await freePort();
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        { stdio: 'ignore' });
-    for (let i = 0; i < 50; i += 1) {
-        const ok = await new Promise((resolve) => {
-            const s = new net.Socket();
-            s.once('error', () => resolve(false));
-            s.connect(redisPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
-        });
-        if (ok) break;
-        await sleep(50);
-    }
+    redis = await startRedis();
 });
-after(() => redis?.kill('SIGTERM'));
-suite('redis', () => `redis://127.0.0.1:${redisPort}/0`, () => redis);
-
+suite('redis', () => redis.url, () => redis.child.proc);

@@ -49,7 +49,8 @@ static void test_full_section(void **state)
         load_ok(TG OIDC "    clientAuth: client_secret_post\n"
                         "    scopes: [openid, email]\n"
                         "    apiPrefixes: [/api/, /v1/]\n" SESSIONS
-                        "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n" GW);
+                        "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n"
+                        "    logoutPollInterval: 250ms\n" GW);
     const gw_auth_settings_t *a = &config->settings.auth;
     assert_true(a->enabled);
     assert_string_equal(a->issuer, "http://127.0.0.1:5556");
@@ -68,6 +69,7 @@ static void test_full_section(void **state)
     assert_string_equal(a->store, expected); /* relative to the config folder */
     snprintf(expected, sizeof(expected), "%s/certs/session.key", scratch_dir);
     assert_string_equal(a->key_file, expected);
+    assert_int_equal(a->logout_poll_ms, 250);
     assert_int_equal(a->idle_timeout_ms, 30 * 60 * 1000);
     assert_int_equal(a->absolute_timeout_ms, 8 * 3600 * 1000);
     assert_int_equal(a->cache_ttl_ms, 2000);
@@ -152,6 +154,8 @@ static const row_t rows[] = {
      "test.yaml:14:18: spec.sessions.idleTimeout: must not exceed absoluteTimeout"},
     {"cache TTL too long", TG OIDC SESSIONS "    cacheTtl: 2h\n",
      "test.yaml:14:15: spec.sessions.cacheTtl: must be at most 1h"},
+    {"logout poll too fast", TG OIDC SESSIONS "    logoutPollInterval: 10ms\n",
+     "test.yaml:14:25: spec.sessions.logoutPollInterval: must be 0 (off) or 100ms to 1m"},
     {"unknown sessions field", TG OIDC SESSIONS "    cookie: x\n", "test.yaml:14:5: *cookie*"},
 };
 
