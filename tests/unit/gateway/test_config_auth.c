@@ -45,12 +45,11 @@ static void test_login_off_by_default(void **state)
 static void test_full_section(void **state)
 {
     (void)state;
-    gw_config_t *config =
-        load_ok(TG OIDC "    clientAuth: client_secret_post\n"
-                        "    scopes: [openid, email]\n"
-                        "    apiPrefixes: [/api/, /v1/]\n" SESSIONS
-                        "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n"
-                        "    logoutPollInterval: 250ms\n" GW);
+    gw_config_t *config = load_ok(TG OIDC "    clientAuth: client_secret_post\n"
+                                          "    scopes: [openid, email]\n"
+                                          "    apiPrefixes: [/api/, /v1/]\n" SESSIONS
+                                          "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n"
+                                          "    logoutPollInterval: 250ms\n" GW);
     const gw_auth_settings_t *a = &config->settings.auth;
     assert_true(a->enabled);
     assert_string_equal(a->issuer, "http://127.0.0.1:5556");
