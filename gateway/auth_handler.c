@@ -36,7 +36,9 @@ int gw_auth_handle(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t
         kind = GW_AUTH_OP_LOGOUT_PAGE;
     else if (IS("logout") && post)
         kind = GW_AUTH_OP_LOGOUT;
-    else if (IS("login") || IS("callback") || IS("me") || IS("logout")) {
+    else if (IS("backchannel-logout") && post)
+        kind = GW_AUTH_OP_BACKCHANNEL;
+    else if (IS("login") || IS("callback") || IS("me") || IS("logout") || IS("backchannel-logout")) {
         gw_send_error(req, 405, "This method is not allowed here.", request_id);
         return 1;
     } else {
@@ -57,6 +59,9 @@ int gw_auth_handle(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t
         break;
     case GW_AUTH_OP_CALLBACK:
         gw__auth_start_callback(op, query, query_len);
+        break;
+    case GW_AUTH_OP_BACKCHANNEL:
+        gw__auth_start_backchannel(op);
         break;
     default:
         gw__auth_start_lookup(op);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "auth_handler.h"
+#include "authservice/backchannel.h"
 #include "authservice/login_cookie.h"
 #include "authservice/login_state.h"
 #include "authservice/session_id.h"
@@ -30,6 +31,7 @@ typedef enum {
     GW_AUTH_OP_LOGOUT_PAGE,
     GW_AUTH_OP_LOGOUT,
     GW_AUTH_OP_LOGOUT_DELETED, /* logout whose store delete is under way */
+    GW_AUTH_OP_BACKCHANNEL,    /* POST /authservice/backchannel-logout */
 } gw_auth_op_kind_t;
 
 typedef struct gw_auth_op gw_auth_op_t;
@@ -62,6 +64,9 @@ struct gw_auth_op {
     as_session_record_t *pending; /* read from the store, waiting for the idle check */
     gw_auth_resume_cb resume;
     h2o_handler_t *handler;
+    char index[AS_BACKCHANNEL_NAME_SIZE]; /* back-channel logout: the session index being ended */
+    size_t deletes_pending;               /* back-channel logout: store deletes not answered yet */
+    int failed;                           /* back-channel logout: one of them failed */
 };
 
 /* ---- operations (auth_op.c) ---- */
@@ -122,6 +127,16 @@ void gw__auth_finish_logout(gw_auth_op_t *op);
 
 /** Checks the CSRF token of a logout POST; 0 when it may go on, else the request was answered 403. */
 int gw__auth_logout_check(h2o_req_t *req, const char *request_id);
+
+/** POST /authservice/backchannel-logout (auth_backchannel.c). */
+void gw__auth_start_backchannel(gw_auth_op_t *op);
+
+/**
+ * Adds (add != 0) or removes the session of store key key to or from the
+ * back-channel logout indexes of its IdP session and user (auth_backchannel.c).
+ * Fire and forget: a failure is logged.
+ */
+void gw__auth_index_session(gw_auth_worker_t *w, const as_session_record_t *r, const char *key, int add);
 
 /** /authservice/login (auth_login.c). */
 void gw__auth_start_login(gw_auth_op_t *op, const char *query, size_t query_len);

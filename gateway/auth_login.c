@@ -192,13 +192,15 @@ static void on_id_token_verified(oidc_provider_verify_result_t *result, void *da
     }
     char err[128];
     char *json = as_session_record_to_json(record, err, sizeof(err));
-    as_session_record_free(record);
     if (json == NULL || as_session_id_generate(op->session_id) != 0) {
+        as_session_record_free(record);
         free(json);
         gw__auth_op_fail(op, 500, "The login could not be completed.");
         return;
     }
     as_session_key(op->session_id, AS_SESSION_ID_LEN, op->key);
+    gw__auth_index_session(op->w, record, op->key, 1);
+    as_session_record_free(record);
     char *key = gw__auth_prefixed("session:", op->key);
     int rc = key != NULL ? as_store_set(op->w->store, key, json, strlen(json),
                                         op->w->auth->settings->absolute_timeout_ms, on_session_stored, op)

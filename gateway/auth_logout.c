@@ -112,6 +112,8 @@ void gw__auth_do_logout(gw_auth_op_t *op)
     }
     as_session_cache_invalidate(op->w->auth->cache, op->key);
     as_session_ended_publish(op->w->store, op->key, gw__auth_wall_ms()); /* other replicas' caches */
+    if (r != NULL)
+        gw__auth_index_session(op->w, r, op->key, 0);
     char *seen = gw__auth_seen_key(op->key);
     if (seen != NULL)
         as_store_del(op->w->store, seen, gw__auth_ignore_result, NULL);

@@ -85,6 +85,7 @@ void gw__auth_lookup_finish(gw_auth_op_t *op)
     case GW_AUTH_OP_LOGOUT_DELETED:
         gw__auth_finish_logout(op);
         break;
+    case GW_AUTH_OP_BACKCHANNEL: /* not a lookup: never comes here */
     default:
         gw__auth_op_end(op);
     }
