@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "auth_int.h"
-#include "authservice/session_ended.h"
 #include "util/log.h"
 
 #define TOKEN_MAX_AGE_S 300
@@ -87,21 +86,13 @@ static void on_session_deleted(void *data, as_store_status_t status, const char 
         finish(op);
 }
 
-/* Ends the session of store key key: this cache, the other replicas' caches, the store. */
 static void end_session(gw_auth_op_t *op, const char *key)
 {
-    as_session_cache_invalidate(op->w->auth->cache, key);
-    as_session_ended_publish(op->w->store, key, gw__auth_wall_ms());
-    char *seen = gw__auth_seen_key(key), *stored = gw__auth_prefixed("session:", key);
-    if (seen != NULL)
-        as_store_del(op->w->store, seen, gw__auth_ignore_result, NULL);
     ++op->deletes_pending;
-    if (stored == NULL || as_store_del(op->w->store, stored, on_session_deleted, op) != 0) {
+    if (gw__auth_end_session(op->w, key, on_session_deleted, op) != 0) {
         op->failed = 1;
         --op->deletes_pending;
     }
-    free(seen);
-    free(stored);
 }
 
 static void on_members(void *data, as_store_status_t status, const char *const *members, const size_t *lens,

@@ -88,6 +88,7 @@ static int identify_with(gw_auth_op_t *op, h2o_req_t *req, const char *path, siz
             return 1;
         }
     identity_from_record(req, r, op->key, identity);
+    gw__auth_maybe_refresh(op->w, r, op->key);
     return 0;
 }
 

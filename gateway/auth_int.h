@@ -57,6 +57,7 @@ struct gw_auth_op {
     as_login_state_t *login;
     char state[AS_LOGIN_STATE_LEN + 1];
     char *code;
+    char *refresh_token; /* callback: from the code exchange until it is sealed into the record */
     char *return_to;
     char *redirect; /* Location of a pending 302 */
     char login_cookie[AS_LOGIN_COOKIE_VALUE_SIZE];
@@ -105,6 +106,14 @@ const as_session_record_t *gw__auth_found_record(const gw_auth_op_t *op, int *do
 /** The idle marker's store key of session key key (malloc'd), NULL when memory is short. */
 char *gw__auth_seen_key(const char *key);
 
+/**
+ * Ends the session of store key key everywhere: this process's cache, the
+ * other replicas' caches (ended-session feed), its idle marker, and its
+ * record, whose delete reports to cb (which may run before this returns).
+ * Returns 0 when cb will run, -1 when the delete could not be started.
+ */
+int gw__auth_end_session(gw_auth_worker_t *w, const char *key, as_store_cb cb, void *data);
+
 /** A store callback for writes whose result nobody waits for. */
 void gw__auth_ignore_result(void *data, as_store_status_t status, const char *value, size_t len);
 
@@ -127,6 +136,13 @@ void gw__auth_finish_logout(gw_auth_op_t *op);
 
 /** Checks the CSRF token of a logout POST; 0 when it may go on, else the request was answered 403. */
 int gw__auth_logout_check(h2o_req_t *req, const char *request_id);
+
+/**
+ * Starts a background refresh of the IdP tokens of session r (store key key)
+ * when they end within sessions.refreshBefore and no other worker or replica
+ * is refreshing it; never delays the caller (auth_refresh.c).
+ */
+void gw__auth_maybe_refresh(gw_auth_worker_t *w, const as_session_record_t *r, const char *key);
 
 /** POST /authservice/backchannel-logout (auth_backchannel.c). */
 void gw__auth_start_backchannel(gw_auth_op_t *op);

@@ -55,8 +55,13 @@ static void login_with_discovery(gw_auth_op_t *op)
         return;
     }
     oidc_provider_status_t st;
+    /* a refresh token needs offline_access and, in OIDC Core 11, prompt=consent */
+    const char *const offline[] = {"prompt", "consent", NULL};
+    int wants_refresh = 0;
+    for (size_t i = 0; i < auth->settings->scopes.count; ++i)
+        wants_refresh |= strcmp(auth->settings->scopes.items[i], "offline_access") == 0;
     op->redirect = oidc_provider_authorize_url(auth->provider, NULL, auth->redirect_uri, auth->scope, state,
-                                               nonce, challenge, NULL, &st);
+                                               nonce, challenge, wants_refresh ? offline : NULL, &st);
     as_login_state_t login = {.state = state,
                               .nonce = nonce,
                               .pkce_verifier = verifier,
@@ -191,14 +196,19 @@ static void on_id_token_verified(oidc_provider_verify_result_t *result, void *da
         return;
     }
     char err[128];
-    char *json = as_session_record_to_json(record, err, sizeof(err));
-    if (json == NULL || as_session_id_generate(op->session_id) != 0) {
+    char *json = NULL;
+    if (as_session_id_generate(op->session_id) == 0) {
+        as_session_key(op->session_id, AS_SESSION_ID_LEN, op->key);
+        if (op->refresh_token != NULL) /* bound to this session: the store key is the additional data */
+            record->refresh_token_sealed = as_seal(op->w->auth->box, op->refresh_token,
+                                                   strlen(op->refresh_token), op->key, AS_SESSION_KEY_LEN);
+        json = as_session_record_to_json(record, err, sizeof(err));
+    }
+    if (json == NULL) {
         as_session_record_free(record);
-        free(json);
         gw__auth_op_fail(op, 500, "The login could not be completed.");
         return;
     }
-    as_session_key(op->session_id, AS_SESSION_ID_LEN, op->key);
     gw__auth_index_session(op->w, record, op->key, 1);
     as_session_record_free(record);
     char *key = gw__auth_prefixed("session:", op->key);
@@ -233,6 +243,8 @@ static void on_code_exchanged(oidc_token_result_t *result, void *data)
     OPENSSL_cleanse(op->code, strlen(op->code));
     free(op->code);
     op->code = strdup(result->tokens->id_token);
+    if (result->tokens->refresh_token != NULL && op->w->auth->settings->refresh_before_ms > 0)
+        op->refresh_token = strdup(result->tokens->refresh_token);
     oidc_tokens_free(result->tokens);
     if (op->code == NULL) {
         gw__auth_op_fail(op, 500, "Out of memory.");

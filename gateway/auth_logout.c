@@ -4,7 +4,6 @@
 
 #include "auth_int.h"
 #include "authservice/csrf.h"
-#include "authservice/session_ended.h"
 #include "error_page.h"
 #include "static_assets.h"
 #include "template.h"
@@ -105,23 +104,12 @@ void gw__auth_do_logout(gw_auth_op_t *op)
         gw__auth_finish_logout(op);
         return;
     }
-    if (op->store_key == NULL && (op->store_key = gw__auth_prefixed("session:", op->key)) == NULL) {
-        op->status = AS_STORE_ERROR;
-        gw__auth_finish_logout(op);
-        return;
-    }
-    as_session_cache_invalidate(op->w->auth->cache, op->key);
-    as_session_ended_publish(op->w->store, op->key, gw__auth_wall_ms()); /* other replicas' caches */
     if (r != NULL)
         gw__auth_index_session(op->w, r, op->key, 0);
-    char *seen = gw__auth_seen_key(op->key);
-    if (seen != NULL)
-        as_store_del(op->w->store, seen, gw__auth_ignore_result, NULL);
-    free(seen);
     op->kind = GW_AUTH_OP_LOGOUT_DELETED; /* the next completion finishes */
     op->in_call = 1;
     op->done_in_call = 0;
-    int rc = as_store_del(op->w->store, op->store_key, on_session_deleted, op);
+    int rc = gw__auth_end_session(op->w, op->key, on_session_deleted, op);
     op->in_call = 0;
     if (rc != 0) {
         op->status = AS_STORE_ERROR;

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "authservice/session_ended.h"
 #include "util/log.h"
 
 /* A record is usable until its absolute end. */
@@ -76,6 +77,19 @@ static void on_session_get(void *data, as_store_status_t status, const char *val
         }
     }
     gw__auth_lookup_done(op);
+}
+
+int gw__auth_end_session(gw_auth_worker_t *w, const char *key, as_store_cb cb, void *data)
+{
+    as_session_cache_invalidate(w->auth->cache, key);
+    as_session_ended_publish(w->store, key, gw__auth_wall_ms()); /* other replicas' caches */
+    char *seen = gw__auth_seen_key(key), *stored = gw__auth_prefixed("session:", key);
+    if (seen != NULL)
+        as_store_del(w->store, seen, gw__auth_ignore_result, NULL);
+    int rc = stored != NULL ? as_store_del(w->store, stored, cb, data) : -1;
+    free(seen);
+    free(stored);
+    return rc;
 }
 
 int gw__auth_lookup_session(gw_auth_op_t *op)

@@ -38,6 +38,8 @@ h2o_req_t *gw__auth_op_end(gw_auth_op_t *op)
     if (op->code != NULL)
         OPENSSL_cleanse(op->code, strlen(op->code));
     free(op->code);
+    if (op->refresh_token != NULL)
+        as_box_secret_free(op->refresh_token, strlen(op->refresh_token));
     free(op->return_to);
     free(op->redirect);
     free(op->store_key);

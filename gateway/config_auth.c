@@ -21,6 +21,7 @@ void gw__auth_defaults(gw_auth_settings_t *auth)
     auth->absolute_timeout_ms = 12ull * 60 * 60 * 1000;
     auth->cache_ttl_ms = 5000;
     auth->logout_poll_ms = 1000;
+    auth->refresh_before_ms = 60000;
 }
 
 /* Fails at map.key with the current path extended by key. */
@@ -144,8 +145,9 @@ static int resolve_store(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_s
 
 static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_settings_t *auth)
 {
-    static const char *const fields[] = {
-        "store", "keyFile", "idleTimeout", "absoluteTimeout", "cacheTtl", "logoutPollInterval", NULL};
+    static const char *const fields[] = {"store",           "keyFile",  "idleTimeout",
+                                         "absoluteTimeout", "cacheTtl", "logoutPollInterval",
+                                         "refreshBefore",   NULL};
     auth->store = "sqlite:sessions.db";
     if (sessions != NULL) {
         if (gw__cfg_fields(c, sessions, fields, NULL) != 0 ||
@@ -155,10 +157,13 @@ static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth
             gw__cfg_duration(c, sessions, "absoluteTimeout", 0, &auth->absolute_timeout_ms) < 0 ||
             gw__cfg_duration(c, sessions, "cacheTtl", 0, &auth->cache_ttl_ms) < 0 ||
             gw__cfg_duration(c, sessions, "logoutPollInterval", GW__CFG_ALLOW_ZERO, &auth->logout_poll_ms) <
-                0)
+                0 ||
+            gw__cfg_duration(c, sessions, "refreshBefore", GW__CFG_ALLOW_ZERO, &auth->refresh_before_ms) < 0)
             return -1;
         if (auth->logout_poll_ms != 0 && (auth->logout_poll_ms < 100 || auth->logout_poll_ms > 60000))
             return fail_field(c, sessions, "logoutPollInterval", "must be 0 (off) or 100ms to 1m");
+        if (auth->refresh_before_ms > 86400000)
+            return fail_field(c, sessions, "refreshBefore", "must be at most 1d");
         if (auth->absolute_timeout_ms > AS_STORE_MAX_TTL_MS)
             return fail_field(c, sessions, "absoluteTimeout", "must be at most ten years");
         if (auth->idle_timeout_ms > auth->absolute_timeout_ms)

@@ -78,6 +78,8 @@ static void print_auth(FILE *fp, const gw_auth_settings_t *a)
     print_duration(fp, a->cache_ttl_ms);
     fputs(", logout poll ", fp);
     print_duration(fp, a->logout_poll_ms);
+    fputs(", refresh before ", fp);
+    print_duration(fp, a->refresh_before_ms);
     fputs("\n", fp);
 }
 

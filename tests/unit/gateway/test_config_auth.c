@@ -49,7 +49,7 @@ static void test_full_section(void **state)
                                           "    scopes: [openid, email]\n"
                                           "    apiPrefixes: [/api/, /v1/]\n" SESSIONS
                                           "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n"
-                                          "    logoutPollInterval: 250ms\n" GW);
+                                          "    logoutPollInterval: 250ms\n    refreshBefore: 2m\n" GW);
     const gw_auth_settings_t *a = &config->settings.auth;
     assert_true(a->enabled);
     assert_string_equal(a->issuer, "http://127.0.0.1:5556");
@@ -69,6 +69,7 @@ static void test_full_section(void **state)
     snprintf(expected, sizeof(expected), "%s/certs/session.key", scratch_dir);
     assert_string_equal(a->key_file, expected);
     assert_int_equal(a->logout_poll_ms, 250);
+    assert_int_equal(a->refresh_before_ms, 120000);
     assert_int_equal(a->idle_timeout_ms, 30 * 60 * 1000);
     assert_int_equal(a->absolute_timeout_ms, 8 * 3600 * 1000);
     assert_int_equal(a->cache_ttl_ms, 2000);
