@@ -377,8 +377,7 @@ static const as_session_record_t *found_record(const auth_op_t *op, int *down)
 static _Thread_local h2o_req_t *resumed_req;
 static _Thread_local auth_op_t *resumed_op;
 
-static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
-                 const char *request_id)
+int gw_request_is_api(h2o_req_t *req, const char *path, size_t path_len, const char *const *api_prefixes)
 {
     size_t accept_len = 0, auth_len = 0;
     as_request_kind_t kind = {
@@ -390,11 +389,17 @@ static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t p
         .has_x_requested_with =
             h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-requested-with"), -1) >= 0,
         .authorization = header_value(req, H2O_TOKEN_AUTHORIZATION, &auth_len),
-        .api_prefixes = w->auth->api_prefixes,
+        .api_prefixes = api_prefixes,
     };
     kind.accept_len = accept_len;
     kind.authorization_len = auth_len;
-    if (as_request_is_api(&kind)) {
+    return as_request_is_api(&kind);
+}
+
+static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
+                 const char *request_id)
+{
+    if (gw_request_is_api(req, path, path_len, w->auth->api_prefixes)) {
         send_401_json(req, request_id);
         return;
     }
