@@ -53,7 +53,8 @@ static uint32_t hash(char kind, const char *s)
 }
 
 /* The bucket of key (made full when new); NULL when out of memory. Evicts the stalest probed bucket. */
-static bucket_t *find(gw_rate_limit_t *limit, char kind, const char *name, double burst, double now)
+static bucket_t *find(gw_rate_limit_t *limit, char kind, const char *name, double burst, double now,
+                      const bucket_t *keep)
 {
     uint32_t h = hash(kind, name);
     bucket_t *victim = NULL;
@@ -61,11 +62,15 @@ static bucket_t *find(gw_rate_limit_t *limit, char kind, const char *name, doubl
         bucket_t *b = &limit->slots[(h + i) & (SLOTS - 1)];
         if (b->key != NULL && b->key[0] == kind && strcmp(b->key + 2, name) == 0)
             return b;
+        if (b == keep)
+            continue;
         if (b->key == NULL || victim == NULL || (victim->key != NULL && b->updated < victim->updated))
             victim = b;
         if (b->key == NULL)
             break;
     }
+    if (victim == NULL)
+        return NULL;
     size_t len = strlen(name);
     char *key = malloc(len + 3);
     if (key == NULL)
@@ -96,8 +101,8 @@ int gw_rate_limit_take_at(gw_rate_limit_t *limit, const char *user, const char *
     *retry_after = 0;
     pthread_mutex_lock(&limit->lock);
     bucket_t *u =
-        user != NULL && limit->user_rate > 0 ? find(limit, 'u', user, limit->user_burst, now) : NULL;
-    bucket_t *n = ns != NULL && limit->ns_rate > 0 ? find(limit, 'n', ns, limit->ns_burst, now) : NULL;
+        user != NULL && limit->user_rate > 0 ? find(limit, 'u', user, limit->user_burst, now, NULL) : NULL;
+    bucket_t *n = ns != NULL && limit->ns_rate > 0 ? find(limit, 'n', ns, limit->ns_burst, now, u) : NULL;
     double ut = u != NULL ? refill(u, limit->user_rate, limit->user_burst, now) : 1;
     double nt = n != NULL ? refill(n, limit->ns_rate, limit->ns_burst, now) : 1;
     int ok = ut >= 1 && nt >= 1;
