@@ -61,4 +61,10 @@ void gw_auth_strip_gateway_cookies(h2o_req_t *req);
 int gw_auth_handle(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
                    const char *request_id);
 
+/**
+ * Whether req comes from an API client (as_request_is_api: 401/403 as JSON, never a redirect or a page);
+ * path is normalised, without the query; api_prefixes NULL-terminated or NULL.
+ */
+int gw_request_is_api(h2o_req_t *req, const char *path, size_t path_len, const char *const *api_prefixes);
+
 #endif

@@ -10,9 +10,7 @@
 static _Thread_local h2o_req_t *resumed_req;
 static _Thread_local gw_auth_op_t *resumed_op;
 
-/* No session: a 401 for API clients, else off to the login page with the way back. */
-static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
-                 const char *request_id)
+int gw_request_is_api(h2o_req_t *req, const char *path, size_t path_len, const char *const *api_prefixes)
 {
     size_t accept_len = 0, auth_len = 0;
     as_request_kind_t kind = {
@@ -24,11 +22,18 @@ static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t p
         .has_x_requested_with =
             h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-requested-with"), -1) >= 0,
         .authorization = gw__auth_header_value(req, H2O_TOKEN_AUTHORIZATION, &auth_len),
-        .api_prefixes = w->auth->api_prefixes,
+        .api_prefixes = api_prefixes,
     };
     kind.accept_len = accept_len;
     kind.authorization_len = auth_len;
-    if (as_request_is_api(&kind)) {
+    return as_request_is_api(&kind);
+}
+
+/* No session: a 401 for API clients, else off to the login page with the way back. */
+static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
+                 const char *request_id)
+{
+    if (gw_request_is_api(req, path, path_len, w->auth->api_prefixes)) {
         gw__auth_send_401_json(req, request_id);
         return;
     }

@@ -35,8 +35,9 @@ typedef struct {
 /** metadata: of every Istio-shaped document. */
 typedef struct {
     char *name;
-    char *namespace_;      /* "default" when absent */
-    gw_config_mark_t mark; /* the document's start */
+    char *namespace_;        /* "default" when absent */
+    gw_config_mark_t mark;   /* the document's start */
+    gw_labels_t annotations; /* metadata.annotations (e.g. tenantgate.io/service-name) */
 } gw_meta_t;
 
 /* ---- tenantgate's own settings: kind TenantGate, apiVersion tenantgate.io/v1alpha1 ---- */
@@ -79,6 +80,13 @@ typedef struct {
     gw_strings_t strip_headers; /* extra client-sent identity headers (lower case);
                                    kubeflow-userid and kubeflow-groups are always stripped */
     gw_auth_settings_t auth;
+    struct {
+        char *gateway_principal;      /* authorization.gatewayPrincipal: the ingress' own peer identity */
+        char *audit_file;             /* authorization.audit.file: JSON lines, NULL = no audit trail */
+        double audit_sample_allows;   /* authorization.audit.sampleAllows: 0..1, default 0 */
+        double user_rate, user_burst; /* rateLimits.perUser: requests/s and bucket size, 0 = off */
+        double namespace_rate, namespace_burst; /* rateLimits.perNamespace */
+    } authorization;
 } gw_settings_t;
 
 /* ---- networking.istio.io Gateway ---- */
@@ -238,6 +246,94 @@ typedef struct {
     size_t http_count;
 } gw_virtual_service_t;
 
+/* ---- authorization: rbac.istio.io/v1alpha1 (ServiceRole, ServiceRoleBinding) and
+ *      security.istio.io (AuthorizationPolicy); see docs/internals/authorization.md ---- */
+
+/** What a condition key reads from a request. */
+typedef enum {
+    GW_AUTHZ_KEY_CLAIM,            /* request.auth.claims[NAME]: every value of a list claim */
+    GW_AUTHZ_KEY_HEADER,           /* request.headers[NAME] */
+    GW_AUTHZ_KEY_PRINCIPAL,        /* request.auth.principal: iss/sub */
+    GW_AUTHZ_KEY_SOURCE_NAMESPACE, /* source.namespace: the gateway's own namespace */
+} gw_authz_key_kind_t;
+
+/** A `when` condition, a ServiceRole constraint or a ServiceRoleBinding property. */
+typedef struct {
+    char *key; /* as written */
+    gw_authz_key_kind_t kind;
+    char *name;              /* NAME of claims[NAME] / headers[NAME] (headers in lower case), else NULL */
+    gw_strings_t values;     /* one must match (Istio exact / prefix* / *suffix / *) */
+    gw_strings_t not_values; /* none may match */
+    gw_config_mark_t mark;
+} gw_authz_condition_t;
+
+/** One ServiceRole rule: every listed field must match; an absent field matches anything. */
+typedef struct {
+    gw_strings_t services; /* ServiceEntry host, metadata.name or annotation tenantgate.io/service-name */
+    gw_strings_t methods;
+    gw_strings_t paths;
+    gw_authz_condition_t *constraints;
+    size_t constraint_count;
+    gw_config_mark_t mark;
+} gw_role_rule_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_role_rule_t *rules;
+    size_t rule_count;
+} gw_service_role_t;
+
+/** One ServiceRoleBinding subject: user, group and properties must all match. */
+typedef struct {
+    char *user;  /* "*", the gateway principal, or a userid; NULL = any */
+    char *group; /* NULL = any */
+    gw_authz_condition_t *properties;
+    size_t property_count;
+    gw_config_mark_t mark;
+} gw_role_subject_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_role_subject_t *subjects;
+    size_t subject_count;
+    char *role; /* roleRef.name: a ServiceRole of the same namespace */
+} gw_service_role_binding_t;
+
+typedef enum { GW_AUTHZ_ALLOW, GW_AUTHZ_DENY, GW_AUTHZ_AUDIT } gw_authz_action_t;
+
+/** rules[].from[].source: every listed field must match. */
+typedef struct {
+    gw_strings_t request_principals, not_request_principals;
+    gw_strings_t namespaces, not_namespaces;
+    gw_config_mark_t mark;
+} gw_authz_source_t;
+
+/** rules[].to[].operation: every listed field must match. */
+typedef struct {
+    gw_strings_t hosts, not_hosts;
+    gw_strings_t methods, not_methods;
+    gw_strings_t paths, not_paths;
+    gw_config_mark_t mark;
+} gw_authz_operation_t;
+
+/** A rule matches when one from, one to and every when match (absent parts match anything). */
+typedef struct {
+    gw_authz_source_t *from;
+    size_t from_count;
+    gw_authz_operation_t *to;
+    size_t to_count;
+    gw_authz_condition_t *when;
+    size_t when_count;
+    gw_config_mark_t mark;
+} gw_authz_rule_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_authz_action_t action;
+    gw_authz_rule_t *rules; /* none: matches nothing */
+    size_t rule_count;
+} gw_authorization_policy_t;
+
 /* ---- the whole file ---- */
 
 typedef struct gw_config {
@@ -253,6 +349,12 @@ typedef struct gw_config {
     size_t virtual_service_count;
     int refcount; /* atomic; see gw_config_retain/release */
     void *_arena; /* owner of every allocation above */
+    gw_service_role_t *service_roles;
+    size_t service_role_count;
+    gw_service_role_binding_t *service_role_bindings;
+    size_t service_role_binding_count;
+    gw_authorization_policy_t *authorization_policies;
+    size_t authorization_policy_count;
 } gw_config_t;
 
 /** Maximum length of a load error message. */

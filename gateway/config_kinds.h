@@ -34,6 +34,47 @@ int gw__finish_destination_rules(gw__cfg_t *c);
 
 int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
 
+/** After every VirtualService: tenant isolation (config_tenancy.c): destinations in the own namespace, no
+ * uri claimed by two namespaces. */
+int gw__finish_virtual_services(gw__cfg_t *c);
+
+int gw__decode_service_role(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+/** After every ServiceRole: its services name no ServiceEntry of another namespace (config_tenancy.c). */
+int gw__finish_service_roles(gw__cfg_t *c);
+
+int gw__decode_service_role_binding(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+
+int gw__decode_authorization_policy(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+/** After every AuthorizationPolicy: its hosts name no ServiceEntry of another namespace (config_tenancy.c).
+ */
+int gw__finish_authorization_policies(gw__cfg_t *c);
+
+/** TenantGate spec.authorization (config_authz_settings.c); absent leaves the defaults. */
+int gw__decode_authz_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *settings);
+
+/**
+ * A condition: key (request.auth.claims[NAME], request.headers[NAME], request.auth.principal,
+ * source.namespace) at node, with values/notValues filled by the caller (config_authz_keys.c).
+ */
+int gw__decode_authz_key(gw__cfg_t *c, const gw_yaml_node_t *node, const char *key,
+                         gw_authz_condition_t *out);
+
+/** Decodes one map of a list into out. */
+typedef int (*gw__cfg_item_decoder_t)(gw__cfg_t *c, const gw_yaml_node_t *node, void *out);
+
+/**
+ * A list of maps under key, each decoded into an arena array of size-byte items. Returns -1 on error, 0
+ * when absent (GW__CFG_REQUIRED: absent or empty is an error), 1 when read.
+ */
+int gw__cfg_map_list(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsigned flags, size_t size,
+                     void **items, size_t *count, gw__cfg_item_decoder_t decode);
+
+/** An AuthorizationPolicy `when` entry {key, values, notValues} into a gw_authz_condition_t. */
+int gw__decode_authz_when(gw__cfg_t *c, const gw_yaml_node_t *node, void *out);
+
+/** A ServiceRole constraint {key, values} into a gw_authz_condition_t. */
+int gw__decode_authz_constraint(gw__cfg_t *c, const gw_yaml_node_t *node, void *out);
+
 /** The document of kind in namespace with name, among those already read, or NULL. */
 const gw_meta_t *gw__cfg_find_document(const gw__cfg_t *c, const char *kind, const char *namespace_,
                                        const char *name);

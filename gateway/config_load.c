@@ -51,11 +51,16 @@ static const kind_t kinds[] = {
     {"DestinationRule", networking_api, gw__decode_destination_rule, gw__finish_destination_rules,
      sizeof(gw_destination_rule_t), offsetof(gw_config_t, destination_rules),
      offsetof(gw_config_t, destination_rule_count)},
-    {"VirtualService", networking_api, gw__decode_virtual_service, NULL, sizeof(gw_virtual_service_t),
-     offsetof(gw_config_t, virtual_services), offsetof(gw_config_t, virtual_service_count)},
-    {"ServiceRole", rbac_api, NULL, NULL, 0, 0, 0},
-    {"ServiceRoleBinding", rbac_api, NULL, NULL, 0, 0, 0},
-    {"AuthorizationPolicy", security_api, NULL, NULL, 0, 0, 0},
+    {"VirtualService", networking_api, gw__decode_virtual_service, gw__finish_virtual_services,
+     sizeof(gw_virtual_service_t), offsetof(gw_config_t, virtual_services),
+     offsetof(gw_config_t, virtual_service_count)},
+    {"ServiceRole", rbac_api, gw__decode_service_role, gw__finish_service_roles, sizeof(gw_service_role_t),
+     offsetof(gw_config_t, service_roles), offsetof(gw_config_t, service_role_count)},
+    {"ServiceRoleBinding", rbac_api, gw__decode_service_role_binding, NULL, sizeof(gw_service_role_binding_t),
+     offsetof(gw_config_t, service_role_bindings), offsetof(gw_config_t, service_role_binding_count)},
+    {"AuthorizationPolicy", security_api, gw__decode_authorization_policy, gw__finish_authorization_policies,
+     sizeof(gw_authorization_policy_t), offsetof(gw_config_t, authorization_policies),
+     offsetof(gw_config_t, authorization_policy_count)},
     {"RequestAuthentication", security_api, NULL, NULL, 0, 0, 0},
 };
 
@@ -120,7 +125,7 @@ static int read_metadata(gw__cfg_t *c, doc_t *doc)
                      gw__cfg_string(c, meta, "name", GW__CFG_REQUIRED, &doc->meta.name) < 0 ||
                      gw__cfg_string(c, meta, "namespace", 0, &doc->meta.namespace_) < 0 ||
                      gw__cfg_labels(c, meta, "labels", 0, &ignored) < 0 ||
-                     gw__cfg_labels(c, meta, "annotations", 0, &ignored) < 0
+                     gw__cfg_labels(c, meta, "annotations", 0, &doc->meta.annotations) < 0
                  ? -1
                  : 0;
     if (rc == 0) {

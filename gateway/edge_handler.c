@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth_handler.h"
+#include "authorize.h"
 #include "error_page.h"
 #include "inflight.h"
 #include "path_normalize.h"
@@ -282,6 +283,22 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
                             request_id, on_req, self, identity);
 }
 
+/* Policy decision for the routed destination (authorize.c): 1 when req was answered (403, 429). */
+static int authorize(gw_generation_t *generation, h2o_req_t *req, const gw_route_target_t *target,
+                     const char *path, size_t path_len, const as_identity_t *identity, const char *request_id)
+{
+    gw_authorize_request_t request = {
+        .service = gw_config_find_service(generation->config, target->config->host),
+        .path = path,
+        .path_len = path_len,
+        .identity = identity,
+        .request_id = request_id,
+        .api_prefixes = generation->auth != NULL ? generation->auth->api_prefixes : NULL,
+        .header = request_header,
+    };
+    return gw_authorize(generation->authorizer, req, &request);
+}
+
 static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 {
     edge_handler_t *self = (edge_handler_t *)_self;
@@ -334,6 +351,8 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
     const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route);
+    if (authorize(generation->generation, req, target, path, path_only, &identity, request_id))
+        return 0;
 
     strip_client_identity_headers(settings, req);
     gw_auth_strip_gateway_cookies(req);

@@ -83,9 +83,14 @@ static h2o_iovec_t html_body(h2o_req_t *req, int status, const char *message, co
 
 h2o_iovec_t gw_error_prepare(h2o_req_t *req, int status, const char *message, const char *request_id)
 {
+    return gw_error_prepare_as(req, status, message, request_id, gw_client_wants_json(req));
+}
+
+h2o_iovec_t gw_error_prepare_as(h2o_req_t *req, int status, const char *message, const char *request_id,
+                                int json)
+{
     if (request_id == NULL)
         request_id = "";
-    int json = gw_client_wants_json(req);
     h2o_iovec_t body =
         json ? json_body(req, status, message, request_id) : html_body(req, status, message, request_id);
     req->res.status = status;

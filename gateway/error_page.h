@@ -16,6 +16,10 @@ const char *gw_status_reason(int status);
  */
 h2o_iovec_t gw_error_prepare(h2o_req_t *req, int status, const char *message, const char *request_id);
 
+/** Same as gw_error_prepare with the body chosen by the caller: JSON when json, else the HTML page. */
+h2o_iovec_t gw_error_prepare_as(h2o_req_t *req, int status, const char *message, const char *request_id,
+                                int json);
+
 /**
  * Sends a complete error response: JSON {"error", "status", "request_id"}
  * for API clients, else static/error.html. message must be safe to show to

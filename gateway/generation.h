@@ -24,6 +24,7 @@ typedef struct {
     SSL_CTX **server_ssl; /* one per Gateway server in config order; NULL for plain HTTP */
     size_t server_count;
     struct gw_auth *auth; /* browser login (auth_context.h), NULL when the config has no oidc section */
+    struct gw_authorizer *authorizer; /* policies, audit trail, rate limits (authorize.h) */
 } gw_generation_t;
 
 /**

@@ -25,16 +25,22 @@ int tg_log_parse_level(const char *name, tg_log_level_t *level)
     return -1;
 }
 
-void tg_log(tg_log_level_t level, const char *component, const char *fmt, ...)
+void tg_log_timestamp(char stamp[TG_LOG_TIMESTAMP_SIZE])
 {
-    if ((int)level < atomic_load(&threshold))
-        return;
-    char stamp[32];
     struct timespec now;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t len = strftime(stamp, TG_LOG_TIMESTAMP_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + len, TG_LOG_TIMESTAMP_SIZE - len, ".%03ldZ", now.tv_nsec / 1000000);
+}
+
+void tg_log(tg_log_level_t level, const char *component, const char *fmt, ...)
+{
+    if ((int)level < atomic_load(&threshold))
+        return;
+    char stamp[TG_LOG_TIMESTAMP_SIZE];
+    tg_log_timestamp(stamp);
 
     char message[2048];
     va_list args;
@@ -42,6 +48,5 @@ void tg_log(tg_log_level_t level, const char *component, const char *fmt, ...)
     vsnprintf(message, sizeof(message), fmt, args);
     va_end(args);
     /* one write per line so lines of concurrent threads never interleave */
-    fprintf(stderr, "%s.%03ldZ %s %s: %s\n", stamp, now.tv_nsec / 1000000, level_names[level], component,
-            message);
+    fprintf(stderr, "%s %s %s: %s\n", stamp, level_names[level], component, message);
 }

@@ -12,6 +12,8 @@ import { sourceDir, spawnLogged } from './procs.mjs';
 export const USERS = {
     alice: { username: 'alice@example.com', password: 'alice-password', groups: ['kubeflow-alice-editors'] },
     bob: { username: 'bob@example.com', password: 'bob-password', groups: ['kubeflow-bob-editors'] },
+    /** request.auth.claims["sub"] of the seed's ServiceRoleBinding (config/seed-policy.yaml) */
+    aliceFoo: { username: 'alice@foo.com', password: 'alice-foo-password', groups: ['kubeflow-alice-editors'] },
 };
 
 export const DEFAULT_AUDIENCE = 'https://tenantgate.local/api';

@@ -22,4 +22,10 @@ void tg_log(tg_log_level_t level, const char *component, const char *fmt, ...)
 #define tg_log_warn(component, ...) tg_log(TG_LOG_WARN, component, __VA_ARGS__)
 #define tg_log_error(component, ...) tg_log(TG_LOG_ERROR, component, __VA_ARGS__)
 
+/** Size of a tg_log_timestamp buffer. */
+#define TG_LOG_TIMESTAMP_SIZE 32
+
+/** The current UTC time as written in log lines: 2026-01-02T03:04:05.678Z. */
+void tg_log_timestamp(char stamp[TG_LOG_TIMESTAMP_SIZE]);
+
 #endif
