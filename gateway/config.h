@@ -37,6 +37,8 @@ typedef struct {
     char *name;
     char *namespace_;      /* "default" when absent */
     gw_config_mark_t mark; /* the document's start */
+    gw_labels_t annotations;
+    gw_config_mark_t annotations_mark; /* where metadata.annotations is written (if it is) */
 } gw_meta_t;
 
 /* ---- tenantgate's own settings: kind TenantGate, apiVersion tenantgate.io/v1alpha1 ---- */
@@ -228,12 +230,19 @@ typedef struct {
     gw_config_mark_t mark;
 } gw_http_route_t;
 
+/** How a split picks its destination (the tenantgate.io/sticky-split annotation, a tenantgate extension). */
+typedef enum {
+    GW_STICKY_NONE, /* smooth weighted round robin per worker */
+    GW_STICKY_USER  /* a hash of the caller's user id; anonymous callers get the round robin */
+} gw_sticky_split_t;
+
 typedef struct {
     gw_meta_t meta;
     gw_strings_t hosts;
     gw_strings_t gateways;
     gw_http_route_t *http;
     size_t http_count;
+    gw_sticky_split_t sticky_split;
 } gw_virtual_service_t;
 
 /* ---- the whole file ---- */

@@ -120,10 +120,13 @@ static int read_metadata(gw__cfg_t *c, doc_t *doc)
                      gw__cfg_string(c, meta, "name", GW__CFG_REQUIRED, &doc->meta.name) < 0 ||
                      gw__cfg_string(c, meta, "namespace", 0, &doc->meta.namespace_) < 0 ||
                      gw__cfg_labels(c, meta, "labels", 0, &ignored) < 0 ||
-                     gw__cfg_labels(c, meta, "annotations", 0, &ignored) < 0
+                     gw__cfg_labels(c, meta, "annotations", 0, &doc->meta.annotations) < 0
                  ? -1
                  : 0;
     if (rc == 0) {
+        const gw_yaml_node_t *annotations = gw__cfg_get(meta, "annotations");
+        if (annotations != NULL)
+            doc->meta.annotations_mark = gw__cfg_mark(c, annotations);
         doc->name_node = gw__cfg_get(meta, "name");
         const gw_yaml_node_t *ns = gw__cfg_get(meta, "namespace");
         char shown[300];

@@ -360,6 +360,30 @@ static int decode_gateways(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_virtual_
     return rc;
 }
 
+/* metadata.annotations: tenantgate.io/sticky-split (a tenantgate extension); other tenantgate.io/ keys are
+ * refused so a typo is not silently ignored, annotations of other tools are left alone. */
+static int decode_annotations(gw__cfg_t *c, gw_virtual_service_t *vs)
+{
+    static const char prefix[] = "tenantgate.io/";
+    const gw_labels_t *annotations = &vs->meta.annotations;
+    char shown[300], path[400];
+    for (size_t i = 0; i < annotations->count; ++i) {
+        const char *key = annotations->keys[i], *value = annotations->values[i];
+        if (strncmp(key, prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        snprintf(path, sizeof(path), "metadata.annotations.%s", gw__cfg_show(shown, 128, key));
+        if (strcmp(key, "tenantgate.io/sticky-split") != 0)
+            return gw__cfg_fail_at(c, &vs->meta.annotations_mark, path,
+                                   "unknown tenantgate annotation (known: tenantgate.io/sticky-split)");
+        if (strcmp(value, "user") != 0)
+            return gw__cfg_fail_at(c, &vs->meta.annotations_mark, path,
+                                   "\"%s\" is not a sticky split key (expected \"user\")",
+                                   gw__cfg_show(shown, sizeof(shown), value));
+        vs->sticky_split = GW_STICKY_USER;
+    }
+    return 0;
+}
+
 int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
 {
     static const char *const fields[] = {"hosts", "gateways", "http", NULL};
@@ -367,7 +391,7 @@ int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *o
     gw_virtual_service_t *vs = out;
     if (gw__cfg_fields(c, spec, fields, unsupported) != 0 ||
         gw__cfg_strings(c, spec, "hosts", GW__CFG_REQUIRED, &vs->hosts) < 0 ||
-        decode_gateways(c, spec, vs) != 0)
+        decode_gateways(c, spec, vs) != 0 || decode_annotations(c, vs) != 0)
         return -1;
     const gw_yaml_node_t *http = gw__cfg_get(spec, "http");
     if (http == NULL)

@@ -333,7 +333,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;
     }
-    const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route);
+    const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route, identity.userid);
 
     strip_client_identity_headers(settings, req);
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sticky_split.h"
 #include "util/log.h"
 
 /* Websocket connections (notebook kernels) stay open while either side talks within this time. */
@@ -145,8 +146,11 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
     free(upstream);
 }
 
-const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route)
+const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                                 const char *userid)
 {
+    if (route->service->sticky_split == GW_STICKY_USER && userid != NULL && userid[0] != '\0')
+        return gw_sticky_split_pick(route, userid, strlen(userid));
     /* a route's targets have consecutive slots */
     return gw_route_pick(route, &upstream->split_state[route->targets[0].slot]);
 }

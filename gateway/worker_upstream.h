@@ -37,8 +37,13 @@ size_t gw_worker_upstream_in_use(gw_worker_upstream_t *upstream);
  */
 void gw_worker_upstream_free(gw_worker_upstream_t *upstream);
 
-/** Picks the target of route for the next request of this worker (smooth weighted round robin). */
-const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route);
+/**
+ * Picks the target of route for the next request of this worker: by the
+ * hash of userid when the route's VirtualService has a sticky split and
+ * userid is not NULL (sticky_split.h), else smooth weighted round robin.
+ */
+const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                                 const char *userid);
 
 /**
  * Fills overrides with the client context of target and the pool of the next

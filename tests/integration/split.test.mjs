@@ -7,6 +7,7 @@ import { before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2, h2Connect } from './lib/http.mjs';
+import { versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -14,38 +15,9 @@ let gw;
 let client;
 
 function splitDocs(certs, v1, v2) {
-    const tls = `    tls:
-      mode: MUTUAL
-      clientCertificate: "${certs.path('gateway-client.pem')}"
-      privateKey: "${certs.path('gateway-client.key')}"
-      caCertificates: "${certs.path('mesh-ca.pem')}"
-      subjectAltNames: [spiffe://cluster.local/ns/kubeflow-alice/sa/default-editor]`;
     const dest = (subset, weight) =>
         `    - destination: {host: ${HOST}, subset: ${subset}}\n      weight: ${weight}`;
-    return `---
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  hosts: [${HOST}]
-  resolution: STATIC
-  ports: [{number: 8500, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 127.0.0.1, ports: {http: ${v1.port}}, labels: {version: v1}}
-  - {address: 127.0.0.1, ports: {http: ${v2.port}}, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  host: ${HOST}
-  trafficPolicy:
-${tls}
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1beta1
+    return [...versionedMnistDocs(certs, { v1, v2 }), `apiVersion: networking.istio.io/v1beta1
 kind: VirtualService
 metadata: {name: mnist, namespace: kubeflow-alice}
 spec:
@@ -68,14 +40,14 @@ ${dest('v2', 5)}
     route:
 ${dest('v1', 50)}
 ${dest('v2', 50)}
-`;
+`].join('---\n');
 }
 
 before(async () => {
     const certs = await makeCerts();
     const [v1, v2] = await Promise.all(['mnist-v1', 'mnist-v2'].map(
         (name) => startUpstream({ name, cert: 'mnist-alice', certs })));
-    gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: [] }) + splitDocs(certs, v1, v2) });
+    gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: [], extraDocs: [splitDocs(certs, v1, v2)] }) });
     client = { ca: certs.read('edge-ca.pem'), servername: 'localhost' };
 });
 

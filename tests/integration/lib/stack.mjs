@@ -2,7 +2,7 @@
 // tenant workloads (mnist and nb1 of kubeflow-alice, nb1 of kubeflow-bob) and
 // a gateway routing to them over mTLS.
 import { makeCerts } from './certs.mjs';
-import { edgeConfig, startGateway } from './gateway.mjs';
+import { edgeConfig, spiffe, startGateway } from './gateway.mjs';
 import { startUpstream } from './upstream.mjs';
 
 export const ALICE_MNIST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -44,4 +44,38 @@ export async function startEdgeStack({ extraUpstreams = [], extraServices = () =
         }),
     });
     return { certs, up, gw, client: { ca: certs.read('edge-ca.pem'), servername: 'localhost' } };
+}
+
+/**
+ * The ServiceEntry and DestinationRule (mTLS, subsets v1 and v2) of ALICE_MNIST
+ * served by two upstreams, one per version, for split tests: [yaml, yaml].
+ * endpoints: {v1: upstream, v2: upstream} (anything with a port).
+ */
+export function versionedMnistDocs(certs, endpoints) {
+    const q = (s) => JSON.stringify(String(s));
+    return [`apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: mnist, namespace: kubeflow-alice}
+spec:
+  hosts: [${ALICE_MNIST}]
+  resolution: STATIC
+  ports: [{number: 8500, name: http, protocol: HTTP}]
+  endpoints:
+${Object.entries(endpoints).map(([version, u]) =>
+        `  - {address: 127.0.0.1, ports: {http: ${u.port}}, labels: {version: ${version}}}`).join('\n')}
+`, `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: mnist, namespace: kubeflow-alice}
+spec:
+  host: ${ALICE_MNIST}
+  trafficPolicy:
+    tls:
+      mode: MUTUAL
+      clientCertificate: ${q(certs.path('gateway-client.pem'))}
+      privateKey: ${q(certs.path('gateway-client.key'))}
+      caCertificates: ${q(certs.path('mesh-ca.pem'))}
+      subjectAltNames: [${spiffe('kubeflow-alice', 'default-editor')}]
+  subsets:
+${Object.keys(endpoints).map((version) => `  - {name: ${version}, labels: {version: ${version}}}`).join('\n')}
+`];
 }

@@ -439,6 +439,15 @@ static const row_t rows[] = {
      "test.yaml:7:19: spec.http[0].match[0].uri: needs exactly one of exact, prefix or regex"},
     {"prefix without slash", VSH "  - match: [{uri: {prefix: api}}]\n" ROUTE BASE,
      "test.yaml:7:28: spec.http[0].match[0].uri.prefix: must start with /"},
+    {"sticky split key",
+     "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: alice, "
+     "annotations: {tenantgate.io/sticky-split: session}}\nspec:\n  hosts: [\"*\"]\n  http:\n  - name: r\n" ROUTE BASE,
+     "test.yaml:3:53: metadata.annotations.tenantgate.io/sticky-split: \"session\" is not a sticky split key "
+     "(expected \"user\")"},
+    {"unknown tenantgate annotation",
+     "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: alice, "
+     "annotations: {tenantgate.io/sticky: user}}\nspec:\n  hosts: [\"*\"]\n  http:\n  - name: r\n" ROUTE BASE,
+     "test.yaml:3:53: metadata.annotations.tenantgate.io/sticky: unknown tenantgate annotation"},
     {"retries", VSH "  - retries: {attempts: 3}\n" ROUTE BASE,
      "test.yaml:7:5: spec.http[0].retries: not supported yet"},
     {"mirror", VSH "  - mirror: {host: mnist.alice.svc}\n" ROUTE BASE,
