@@ -441,7 +441,8 @@ static const row_t rows[] = {
      "test.yaml:7:28: spec.http[0].match[0].uri.prefix: must start with /"},
     {"sticky split key",
      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: alice, "
-     "annotations: {tenantgate.io/sticky-split: session}}\nspec:\n  hosts: [\"*\"]\n  http:\n  - name: r\n" ROUTE BASE,
+     "annotations: {tenantgate.io/sticky-split: session}}\nspec:\n  hosts: [\"*\"]\n  http:\n  - name: "
+     "r\n" ROUTE BASE,
      "test.yaml:3:53: metadata.annotations.tenantgate.io/sticky-split: \"session\" is not a sticky split key "
      "(expected \"user\")"},
     {"unknown tenantgate annotation",
