@@ -153,11 +153,19 @@ typedef struct {
     gw_strings_t subject_alt_names; /* expected peer identity: DNS names and/or spiffe:// URIs */
 } gw_upstream_tls_t;
 
+/** loadBalancer.simple: how a cluster's endpoints share its requests (per worker). */
+typedef enum {
+    GW_LB_ROUND_ROBIN, /* the default */
+    GW_LB_LEAST_REQUEST,
+    GW_LB_RANDOM
+} gw_lb_policy_t;
+
 typedef struct {
     gw_upstream_tls_t tls;
-    uint64_t connect_timeout_ms; /* connectionPool.tcp.connectTimeout, default 5000 */
-    uint64_t idle_timeout_ms;    /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
-    unsigned max_connections;    /* connectionPool.tcp.maxConnections, default 1024 */
+    gw_lb_policy_t load_balancer; /* loadBalancer.simple, inherited by subsets unless they set one */
+    uint64_t connect_timeout_ms;  /* connectionPool.tcp.connectTimeout, default 5000 */
+    uint64_t idle_timeout_ms;     /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
+    unsigned max_connections;     /* connectionPool.tcp.maxConnections, default 1024 */
     struct {
         int set;                       /* outlierDetection present: ejection is on */
         unsigned consecutive_5xx;      /* consecutive5xxErrors, default 5 (0 = off) */

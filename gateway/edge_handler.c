@@ -111,10 +111,8 @@ static void on_request_disposed(void *_ref)
 {
     request_ref_t *ref = _ref;
     gw_inflight_end();
-    /* the final status (after the error filter), for outlier detection; 0 = the client went away first */
-    if (ref->req->res.status != 0)
-        gw_worker_upstream_report(ref->generation->upstream, ref->target, ref->endpoint,
-                                  ref->req->res.status);
+    /* no longer in flight; the final status (after the error filter) feeds outlier detection */
+    gw_worker_upstream_report(ref->generation->upstream, ref->target, ref->endpoint, ref->req->res.status);
     if (--ref->generation->requests == 0 && ref->generation != ref->state->current)
         reap(ref->state);
 }

@@ -4,7 +4,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "load_balancer.h"
 #include "sticky_split.h"
+#include "util/random.h"
 #include "util/log.h"
 
 /* Websocket connections (notebook kernels) stay open while either side talks within this time. */
@@ -21,9 +23,10 @@ typedef struct {
 typedef struct {
     h2o_socketpool_t *pools; /* one per endpoint */
     endpoint_health_t *health;
+    gw_lb_endpoint_t *balance; /* in-flight counts and availability, for the load balancer */
     const gw_cluster_t *cluster;
     size_t count;
-    size_t next; /* round robin */
+    size_t cursor; /* round robin */
 } cluster_pools_t;
 
 typedef struct {
@@ -60,9 +63,10 @@ static void init_cluster_pools(cluster_pools_t *pools, const gw_cluster_t *clust
 {
     pools->pools = h2o_mem_alloc(sizeof(*pools->pools) * cluster->endpoint_count);
     pools->health = calloc(cluster->endpoint_count, sizeof(*pools->health));
+    pools->balance = calloc(cluster->endpoint_count, sizeof(*pools->balance));
     pools->cluster = cluster;
     pools->count = cluster->endpoint_count;
-    pools->next = 0;
+    pools->cursor = 0;
     for (size_t e = 0; e < cluster->endpoint_count; ++e) {
         h2o_socketpool_t *pool = &pools->pools[e];
         const gw_cluster_endpoint_t *endpoint = &cluster->endpoints[e];
@@ -135,6 +139,7 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
     for (size_t c = 0; c < upstream->cluster_count; ++c) {
         free(upstream->clusters[c].pools);
         free(upstream->clusters[c].health);
+        free(upstream->clusters[c].balance);
     }
     for (size_t t = 0; t < upstream->timeout_count; ++t)
         h2o_timeout_dispose(upstream->ctx->loop, &upstream->timeouts[t].timeout);
@@ -160,17 +165,20 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
     uint64_t now = h2o_now(upstream->ctx->loop);
-    for (size_t tries = 0; tries < pools->count; ++tries) {
-        size_t index = pools->next++ % pools->count;
-        endpoint_health_t *health = &pools->health[index];
-        if (health->ejected_until > now)
-            continue;
-        health->ejected_until = 0;
-        overrides->client_ctx = &upstream->clients[target->slot];
-        overrides->socketpool = &pools->pools[index];
-        return (long)index;
-    }
-    return -1;
+    for (size_t i = 0; i < pools->count; ++i)
+        pools->balance[i].available = pools->health[i].ejected_until <= now;
+    gw_lb_policy_t policy = pools->cluster->policy.load_balancer;
+    uint64_t random = 0;
+    if (policy != GW_LB_ROUND_ROBIN && tg_random_buffered((uint8_t *)&random, sizeof(random)) != 0)
+        random = now; /* never fails in practice; any value keeps the choice valid */
+    long index = gw_lb_pick(policy, pools->balance, pools->count, &pools->cursor, random);
+    if (index < 0)
+        return -1;
+    pools->health[index].ejected_until = 0;
+    ++pools->balance[index].inflight;
+    overrides->client_ctx = &upstream->clients[target->slot];
+    overrides->socketpool = &pools->pools[index];
+    return index;
 }
 
 static size_t ejected_count(const cluster_pools_t *pools, uint64_t now)
@@ -186,7 +194,11 @@ void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_ta
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
     const gw_traffic_policy_t *policy = &pools->cluster->policy;
-    if (!policy->outlier.set || endpoint < 0 || (size_t)endpoint >= pools->count)
+    if (endpoint < 0 || (size_t)endpoint >= pools->count)
+        return;
+    if (pools->balance[endpoint].inflight > 0)
+        --pools->balance[endpoint].inflight;
+    if (!policy->outlier.set || status == 0)
         return;
     endpoint_health_t *health = &pools->health[endpoint];
     if (status < 500) {

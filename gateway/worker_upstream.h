@@ -46,18 +46,21 @@ const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream,
                                                  const char *userid);
 
 /**
- * Fills overrides with the client context of target and the pool of the next
- * endpoint of its cluster (round robin over the endpoints not ejected by
- * outlier detection). Returns the endpoint's index, or -1 when every
- * endpoint is ejected (the caller answers 503).
+ * Fills overrides with the client context of target and the pool of an
+ * endpoint of its cluster, chosen by the cluster's loadBalancer policy
+ * (load_balancer.h) among the endpoints not ejected by outlier detection,
+ * and counts the request in flight there. Returns the endpoint's index, or
+ * -1 when every endpoint is ejected (the caller answers 503).
  */
 long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
                                h2o_req_overrides_t *overrides);
 
 /**
- * Reports the final status of a request sent to endpoint of target's
- * cluster, for outlier detection: 5xx counts against the endpoint (502-504
- * also as gateway errors), anything else clears its count.
+ * Ends a request that gw_worker_upstream_select sent to endpoint of target's
+ * cluster (call it exactly once, when the request is disposed): it is no
+ * longer in flight, and its final status feeds outlier detection: 5xx counts
+ * against the endpoint (502-504 also as gateway errors), anything else
+ * clears its count, 0 (the client went away first) counts nothing.
  */
 void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long endpoint,
                                int status);

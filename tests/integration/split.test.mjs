@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { h2, h2Connect } from './lib/http.mjs';
-import { versionedMnistDocs } from './lib/stack.mjs';
+import { countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -51,40 +50,22 @@ before(async () => {
     client = { ca: certs.read('edge-ca.pem'), servername: 'localhost' };
 });
 
-// Sends n requests over a few HTTP/2 connections, 10 in flight each (this tests the split, not load);
-// counts answers by upstream.
-async function countUpstreams(path, n, headers = {}) {
-    const counts = {};
-    const sessions = await Promise.all([0, 1, 2, 3].map(() => h2Connect(gw.origin, client)));
-    let sent = 0;
-    const worker = async (session) => {
-        while (sent < n) {
-            sent += 1;
-            const res = await h2(gw.origin, { ...client, session, path: `${path}${sent}`, headers });
-            assert.equal(res.status, 200);
-            const name = res.headers['x-upstream-name'];
-            counts[name] = (counts[name] || 0) + 1;
-        }
-    };
-    await Promise.all(sessions.flatMap((session) => Array.from({ length: 10 }, () => worker(session))));
-    for (const session of sessions) session.destroy();
-    return counts;
-}
+const count = (path, n, headers) => countUpstreams(gw.origin, client, path, n, { headers });
 
 test('the seed 95/5 split holds over 10,000 requests (within 1 percentage point)', async () => {
-    const counts = await countUpstreams('/serving/kubeflow-alice/mnist/v1/models/mnist?i=', 10000);
+    const counts = await count('/serving/kubeflow-alice/mnist/v1/models/mnist?i=', 10000);
     const share = (counts['mnist-v2'] || 0) / 10000;
     assert.ok(Math.abs(share - 0.05) <= 0.01, `v2 got ${(share * 100).toFixed(2)}%: ${JSON.stringify(counts)}`);
     assert.equal((counts['mnist-v1'] || 0) + (counts['mnist-v2'] || 0), 10000);
 });
 
 test('a 50/50 split holds over 10,000 requests (within 1 percentage point)', async () => {
-    const counts = await countUpstreams('/even/', 10000);
+    const counts = await count('/even/', 10000);
     const share = (counts['mnist-v1'] || 0) / 10000;
     assert.ok(Math.abs(share - 0.5) <= 0.01, `v1 got ${(share * 100).toFixed(2)}%: ${JSON.stringify(counts)}`);
 });
 
 test('a header (cookie) match sends the A/B audience to v2 only', async () => {
-    const counts = await countUpstreams('/serving/kubeflow-alice/mnist/x?i=', 200, { cookie: 'theme=dark; ab-group=beta' });
+    const counts = await count('/serving/kubeflow-alice/mnist/x?i=', 200, { cookie: 'theme=dark; ab-group=beta' });
     assert.deepEqual(counts, { 'mnist-v2': 200 });
 });

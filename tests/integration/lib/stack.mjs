@@ -2,7 +2,9 @@
 // tenant workloads (mnist and nb1 of kubeflow-alice, nb1 of kubeflow-bob) and
 // a gateway routing to them over mTLS.
 import { makeCerts } from './certs.mjs';
+import assert from 'node:assert/strict';
 import { edgeConfig, spiffe, startGateway } from './gateway.mjs';
+import { h2, h2Connect } from './http.mjs';
 import { startUpstream } from './upstream.mjs';
 
 export const ALICE_MNIST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -47,12 +49,15 @@ export async function startEdgeStack({ extraUpstreams = [], extraServices = () =
 }
 
 /**
- * The ServiceEntry and DestinationRule (mTLS, subsets v1 and v2) of ALICE_MNIST
- * served by two upstreams, one per version, for split tests: [yaml, yaml].
- * endpoints: {v1: upstream, v2: upstream} (anything with a port).
+ * The ServiceEntry and DestinationRule (mTLS) of ALICE_MNIST served by one
+ * upstream per version, for split and balancing tests: [yaml, yaml].
+ * endpoints: {version: upstream} (anything with a port), each labelled
+ * version: <key>. options.subsets: subset entries as YAML flow maps (default:
+ * one per version); options.policy: more trafficPolicy lines (4 spaces in).
  */
-export function versionedMnistDocs(certs, endpoints) {
+export function versionedMnistDocs(certs, endpoints, { subsets, policy = '' } = {}) {
     const q = (s) => JSON.stringify(String(s));
+    const subsetList = subsets || Object.keys(endpoints).map((v) => `{name: ${v}, labels: {version: ${v}}}`);
     return [`apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
 metadata: {name: mnist, namespace: kubeflow-alice}
@@ -75,7 +80,30 @@ spec:
       privateKey: ${q(certs.path('gateway-client.key'))}
       caCertificates: ${q(certs.path('mesh-ca.pem'))}
       subjectAltNames: [${spiffe('kubeflow-alice', 'default-editor')}]
-  subsets:
-${Object.keys(endpoints).map((version) => `  - {name: ${version}, labels: {version: ${version}}}`).join('\n')}
+${policy}  subsets:
+${subsetList.map((entry) => `  - ${entry}`).join('\n')}
 `];
+}
+
+/**
+ * Sends n GETs to `${prefix}${i}` over `connections` HTTP/2 connections with
+ * `inFlight` requests in flight on each (this tests splits, not load); every
+ * answer must be 200. Resolves the counts by x-upstream-name.
+ */
+export async function countUpstreams(origin, client, prefix, n, { connections = 4, inFlight = 10, headers = {} } = {}) {
+    const counts = {};
+    const sessions = await Promise.all(Array.from({ length: connections }, () => h2Connect(origin, client)));
+    let sent = 0;
+    const worker = async (session) => {
+        while (sent < n) {
+            sent += 1;
+            const res = await h2(origin, { ...client, session, path: `${prefix}${sent}`, headers });
+            assert.equal(res.status, 200);
+            const name = res.headers['x-upstream-name'];
+            counts[name] = (counts[name] || 0) + 1;
+        }
+    };
+    await Promise.all(sessions.flatMap((session) => Array.from({ length: inFlight }, () => worker(session))));
+    for (const session of sessions) session.destroy();
+    return counts;
 }

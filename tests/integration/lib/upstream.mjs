@@ -8,14 +8,15 @@ let syncCount = 0;
 
 /**
  * Starts an echo upstream named name serving certificate <cert>.pem/.key from
- * certs (a makeCerts() result) and trusting clients of the mesh CA. Resolves
+ * certs (a makeCerts() result) and trusting clients of the mesh CA; delayMs
+ * holds every answer back that long (a slow endpoint). Resolves
  * {name, port, child, requests(), settled(), count()} once it printed READY:
  *   requests()  the "REQ <method> <url>" / "UPGRADE <url>" lines read so far;
  *   settled()   resolves once every line the fixture logged before now has been read
  *               (a direct request is sent and its own line awaited: stdout is ordered);
  *   count()     settled(), then requests().length.
  */
-export async function startUpstream({ name, cert, certs, port = 0 }) {
+export async function startUpstream({ name, cert, certs, port = 0, delayMs = 0 }) {
     const child = spawnLogged(`upstream-${name}`, process.execPath, [
         join(sourceDir, 'tests', 'fixtures', 'upstream.mjs'),
         '--port', String(port),
@@ -24,6 +25,7 @@ export async function startUpstream({ name, cert, certs, port = 0 }) {
         '--ca', certs.path('mesh-ca.pem'),
         '--name', name,
         '--host', '127.0.0.1',
+        '--delay-ms', String(delayMs),
     ]);
     const m = await child.waitForLine(/^READY (\d+)$/, 10000);
     const u = {
