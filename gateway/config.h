@@ -233,8 +233,10 @@ typedef struct {
     size_t match_count;
     gw_route_destination_t *routes;
     size_t route_count;
-    char *rewrite_uri;   /* rewrite.uri: replaces the matched prefix, or NULL */
-    uint64_t timeout_ms; /* timeout, 0 = none */
+    char *rewrite_uri;              /* rewrite.uri: replaces the matched prefix, or NULL */
+    uint64_t timeout_ms;            /* timeout, 0 = none */
+    gw_route_destination_t *mirror; /* mirror: where a copy of each request goes (weight unused), or NULL */
+    unsigned mirror_per_million;    /* mirrorPercentage.value as parts per million, default 100% */
     gw_config_mark_t mark;
 } gw_http_route_t;
 

@@ -6,6 +6,7 @@
 #include "auth_handler.h"
 #include "error_page.h"
 #include "inflight.h"
+#include "mirror.h"
 #include "path_normalize.h"
 #include "reset_flood_guard.h"
 #include "trace_context.h"
@@ -350,8 +351,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     *ref = (request_ref_t){state, generation, req, target, endpoint};
     ++generation->requests;
     gw_inflight_begin();
-    h2o_reprocess_request(req, req->method, req->scheme, req->authority,
-                          upstream_path(req, route, path, path_len, matched_len), overrides, 0);
+    h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
+    gw_mirror_send(generation->upstream, route, req, target_path); /* when the route mirrors: a copy */
+    h2o_reprocess_request(req, req->method, req->scheme, req->authority, target_path, overrides, 0);
     return 0;
 }
 

@@ -65,4 +65,31 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
 void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long endpoint,
                                int status);
 
+/** Mirror requests a worker keeps in flight per generation at most; more are dropped, never queued. */
+#define GW_MIRROR_MAX_IN_FLIGHT 64
+
+/** Where one mirror request goes: an endpoint of the route's mirror cluster. */
+typedef struct {
+    h2o_http1client_ctx_t *client_ctx;
+    h2o_socketpool_t *pool;
+    size_t cluster;
+    long endpoint;
+} gw_mirror_target_t;
+
+/**
+ * Whether this request of route is mirrored: the route has a mirror, its
+ * mirrorPercentage says so (spread evenly over the worker's requests), fewer
+ * than GW_MIRROR_MAX_IN_FLIGHT mirrors are in flight and an endpoint is
+ * available. On 1 *target is filled and the mirror counts in flight (and
+ * keeps the pools alive) until gw_worker_upstream_mirror_end.
+ */
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                    gw_mirror_target_t *target);
+
+/** Ends a mirror request that gw_worker_upstream_mirror_begin started. */
+void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirror_target_t *target);
+
+/** The list of this worker's mirror requests in flight (owned by mirror.c). */
+h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream);
+
 #endif

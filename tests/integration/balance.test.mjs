@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { ALICE_MNIST, countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
+import { ALICE_MNIST, aliceVirtualService, countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 let gw;
@@ -26,16 +26,7 @@ before(async () => {
         policy: '    loadBalancer: {simple: LEAST_REQUEST}\n',
         subsets: ['{name: rr, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}', '{name: lr}'],
     });
-    docs.push(`apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/tenantgate]
-  http:
-${route('/rr/', 'rr')}
-${route('/lr/', 'lr')}
-`);
+    docs.push(aliceVirtualService(`${route('/rr/', 'rr')}\n${route('/lr/', 'lr')}`));
     // one worker: the round robin and the in-flight counts are per worker
     gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, threads: 1, extraDocs: docs }) });
     client = { ca: certs.read('edge-ca.pem'), servername: 'localhost' };

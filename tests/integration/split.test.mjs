@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
+import { aliceVirtualService, countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -16,14 +16,7 @@ let client;
 function splitDocs(certs, v1, v2) {
     const dest = (subset, weight) =>
         `    - destination: {host: ${HOST}, subset: ${subset}}\n      weight: ${weight}`;
-    return [...versionedMnistDocs(certs, { v1, v2 }), `apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/tenantgate]
-  http:
-  - name: ab-beta-testers
+    return [...versionedMnistDocs(certs, { v1, v2 }), aliceVirtualService(`  - name: ab-beta-testers
     match:
     - uri: {prefix: /serving/kubeflow-alice/mnist/}
       headers: {cookie: {regex: ".*ab-group=beta.*"}}
@@ -38,8 +31,7 @@ ${dest('v2', 5)}
     match: [{uri: {prefix: /even/}}]
     route:
 ${dest('v1', 50)}
-${dest('v2', 50)}
-`].join('---\n');
+${dest('v2', 50)}`)].join('---\n');
 }
 
 before(async () => {

@@ -14,7 +14,7 @@ import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, sleep } from './lib/net.mjs';
-import { versionedMnistDocs } from './lib/stack.mjs';
+import { aliceVirtualService, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -44,21 +44,10 @@ function stickyHash(salt, key) {
 const expectedSubset = (user) => (stickyHash('kubeflow-alice/mnist-sticky', user) % 100n < 50n ? 'mnist-v1' : 'mnist-v2');
 
 function splitDocs(certs, v1, v2) {
-    return [...versionedMnistDocs(certs, { v1, v2 }), `apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: mnist-sticky
-  namespace: kubeflow-alice
-  annotations: {tenantgate.io/sticky-split: user}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/tenantgate]
-  http:
-  - match: [{uri: {prefix: /serving/kubeflow-alice/mnist/}}]
+    return [...versionedMnistDocs(certs, { v1, v2 }), aliceVirtualService(`  - match: [{uri: {prefix: /serving/kubeflow-alice/mnist/}}]
     route:
     - {destination: {host: ${HOST}, subset: v1}, weight: 50}
-    - {destination: {host: ${HOST}, subset: v2}, weight: 50}
-`];
+    - {destination: {host: ${HOST}, subset: v2}, weight: 50}`, { name: 'mnist-sticky', annotations: '{tenantgate.io/sticky-split: user}' })];
 }
 
 let certs;

@@ -107,3 +107,22 @@ export async function countUpstreams(origin, client, prefix, n, { connections = 
     for (const session of sessions) session.destroy();
     return counts;
 }
+
+/**
+ * A VirtualService of kubeflow-alice bound to the test Gateway, with the given
+ * http route lines (YAML, two spaces in, each route starting "  - ");
+ * annotations: YAML flow map text, e.g. "{tenantgate.io/sticky-split: user}".
+ */
+export function aliceVirtualService(http, { name = 'mnist', annotations } = {}) {
+    const meta = annotations
+        ? `metadata:\n  name: ${name}\n  namespace: kubeflow-alice\n  annotations: ${annotations}`
+        : `metadata: {name: ${name}, namespace: kubeflow-alice}`;
+    return `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+${meta}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/tenantgate]
+  http:
+${http.replace(/\n?$/, '\n')}`;
+}

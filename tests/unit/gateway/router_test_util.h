@@ -9,6 +9,27 @@
 #include "config.h"
 #include "router.h"
 
+/* A plaintext Gateway, and the mnist service with subsets v1 and v2 (one endpoint each), ending with
+ * "---": the start of a config whose VirtualServices a test adds. */
+#define MNIST_SERVICE "mnist.kubeflow-alice.svc.cluster.local"
+#define MNIST_V1_V2_DOCS                                                                                     \
+    "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: gw, namespace: "               \
+    "istio-system}\n"                                                                                        \
+    "spec:\n  servers:\n  - port: {number: 18080, name: http, protocol: HTTP}\n    hosts: ['*']\n"           \
+    "---\n"                                                                                                  \
+    "apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\n"                                          \
+    "metadata: {name: mnist, namespace: kubeflow-alice}\n"                                                   \
+    "spec:\n  hosts: [" MNIST_SERVICE "]\n  resolution: STATIC\n"                                            \
+    "  ports: [{number: 8500, name: http, protocol: HTTP}]\n  endpoints:\n"                                  \
+    "  - {address: 127.0.0.1, ports: {http: 18501}, labels: {version: v1}}\n"                                \
+    "  - {address: 127.0.0.1, ports: {http: 18502}, labels: {version: v2}}\n"                                \
+    "---\n"                                                                                                  \
+    "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"                                       \
+    "metadata: {name: mnist, namespace: kubeflow-alice}\n"                                                   \
+    "spec:\n  host: " MNIST_SERVICE "\n  subsets:\n  - {name: v1, labels: {version: v1}}\n"                  \
+    "  - {name: v2, labels: {version: v2}}\n"                                                                \
+    "---\n"
+
 typedef struct {
     gw_config_t *config;
     gw_router_t *router;
@@ -35,7 +56,7 @@ static inline int router_fixture_setup(void **state, const char *name, const cha
     return 0;
 }
 
-static int teardown(void **state)
+static inline int teardown(void **state)
 {
     fixture_t *fixture = *state;
     gw_router_free(fixture->router);

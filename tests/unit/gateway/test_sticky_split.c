@@ -15,26 +15,11 @@
 #include "router_test_util.h"
 #include "sticky_split.h"
 
-#define SERVICE "mnist.kubeflow-alice.svc.cluster.local"
+#define SERVICE MNIST_SERVICE
 #define DEST(subset, weight)                                                                                 \
     "    - {destination: {host: " SERVICE ", subset: " subset "}, weight: " weight "}\n"
 
-static const char yaml[] =
-    "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: gw, namespace: istio-system}\n"
-    "spec:\n  servers:\n  - port: {number: 18080, name: http, protocol: HTTP}\n    hosts: ['*']\n"
-    "---\n"
-    "apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\n"
-    "metadata: {name: mnist, namespace: kubeflow-alice}\n"
-    "spec:\n  hosts: [" SERVICE "]\n  resolution: STATIC\n"
-    "  ports: [{number: 8500, name: http, protocol: HTTP}]\n  endpoints:\n"
-    "  - {address: 127.0.0.1, ports: {http: 18501}, labels: {version: v1}}\n"
-    "  - {address: 127.0.0.1, ports: {http: 18502}, labels: {version: v2}}\n"
-    "---\n"
-    "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\n"
-    "metadata: {name: mnist, namespace: kubeflow-alice}\n"
-    "spec:\n  host: " SERVICE "\n  subsets:\n  - {name: v1, labels: {version: v1}}\n"
-    "  - {name: v2, labels: {version: v2}}\n"
-    "---\n"
+static const char yaml[] = MNIST_V1_V2_DOCS
     "apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
     "metadata:\n  name: mnist\n  namespace: kubeflow-alice\n"
     "  annotations: {tenantgate.io/sticky-split: user, example.com/owner: ml-team}\n"
