@@ -35,9 +35,11 @@ typedef struct {
 /** metadata: of every Istio-shaped document. */
 typedef struct {
     char *name;
-    char *namespace_;        /* "default" when absent */
-    gw_config_mark_t mark;   /* the document's start */
-    gw_labels_t annotations; /* metadata.annotations (e.g. tenantgate.io/service-name) */
+    char *namespace_;      /* "default" when absent */
+    gw_config_mark_t mark; /* the document's start */
+    gw_labels_t
+        annotations; /* metadata.annotations (tenantgate.io/service-name, tenantgate.io/sticky-split) */
+    gw_config_mark_t annotations_mark; /* where metadata.annotations is written (if it is) */
 } gw_meta_t;
 
 /* ---- tenantgate's own settings: kind TenantGate, apiVersion tenantgate.io/v1alpha1 ---- */
@@ -161,11 +163,19 @@ typedef struct {
     gw_strings_t subject_alt_names; /* expected peer identity: DNS names and/or spiffe:// URIs */
 } gw_upstream_tls_t;
 
+/** loadBalancer.simple: how a cluster's endpoints share its requests (per worker). */
+typedef enum {
+    GW_LB_ROUND_ROBIN, /* the default */
+    GW_LB_LEAST_REQUEST,
+    GW_LB_RANDOM
+} gw_lb_policy_t;
+
 typedef struct {
     gw_upstream_tls_t tls;
-    uint64_t connect_timeout_ms; /* connectionPool.tcp.connectTimeout, default 5000 */
-    uint64_t idle_timeout_ms;    /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
-    unsigned max_connections;    /* connectionPool.tcp.maxConnections, default 1024 */
+    gw_lb_policy_t load_balancer; /* loadBalancer.simple, inherited by subsets unless they set one */
+    uint64_t connect_timeout_ms;  /* connectionPool.tcp.connectTimeout, default 5000 */
+    uint64_t idle_timeout_ms;     /* connectionPool.http.idleTimeout: pooled keep-alive, default 60000 */
+    unsigned max_connections;     /* connectionPool.tcp.maxConnections, default 1024 */
     struct {
         int set;                       /* outlierDetection present: ejection is on */
         unsigned consecutive_5xx;      /* consecutive5xxErrors, default 5 (0 = off) */
@@ -233,10 +243,18 @@ typedef struct {
     size_t match_count;
     gw_route_destination_t *routes;
     size_t route_count;
-    char *rewrite_uri;   /* rewrite.uri: replaces the matched prefix, or NULL */
-    uint64_t timeout_ms; /* timeout, 0 = none */
+    char *rewrite_uri;              /* rewrite.uri: replaces the matched prefix, or NULL */
+    uint64_t timeout_ms;            /* timeout, 0 = none */
+    gw_route_destination_t *mirror; /* mirror: where a copy of each request goes (weight unused), or NULL */
+    unsigned mirror_per_million;    /* mirrorPercentage.value as parts per million, default 100% */
     gw_config_mark_t mark;
 } gw_http_route_t;
+
+/** How a split picks its destination (the tenantgate.io/sticky-split annotation, a tenantgate extension). */
+typedef enum {
+    GW_STICKY_NONE, /* smooth weighted round robin per worker */
+    GW_STICKY_USER  /* a hash of the caller's user id; anonymous callers get the round robin */
+} gw_sticky_split_t;
 
 typedef struct {
     gw_meta_t meta;
@@ -244,6 +262,7 @@ typedef struct {
     gw_strings_t gateways;
     gw_http_route_t *http;
     size_t http_count;
+    gw_sticky_split_t sticky_split;
 } gw_virtual_service_t;
 
 /* ---- authorization: rbac.istio.io/v1alpha1 (ServiceRole, ServiceRoleBinding) and

@@ -108,7 +108,6 @@ static int decode_tls(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic_pol
     return rc;
 }
 
-/* Reads a trafficPolicy over out, which holds what it inherits. */
 /* outlierDetection: consecutive errors eject an endpoint for a while (Envoy semantics, see docs). */
 static int decode_outlier(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic_policy_t *out)
 {
@@ -138,17 +137,48 @@ static int decode_outlier(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic
     return rc;
 }
 
+static const gw__cfg_choice_t lb_policies[] = {
+    {"ROUND_ROBIN", GW_LB_ROUND_ROBIN, NULL},
+    {"LEAST_REQUEST", GW_LB_LEAST_REQUEST, NULL},
+    {"LEAST_CONN", GW_LB_LEAST_REQUEST, NULL}, /* Istio's deprecated name for LEAST_REQUEST */
+    {"RANDOM", GW_LB_RANDOM, NULL},
+    {"UNSPECIFIED", 0, "is not supported: name ROUND_ROBIN, LEAST_REQUEST or RANDOM"},
+    {"PASSTHROUGH", 0, "is not supported: the gateway always connects to ServiceEntry endpoints"},
+    {NULL, 0, NULL},
+};
+
+/* loadBalancer: simple only; hash-based and locality balancing are refused by name. */
+static int decode_load_balancer(gw__cfg_t *c, const gw_yaml_node_t *policy, gw_traffic_policy_t *out)
+{
+    static const char *const fields[] = {"simple", NULL};
+    static const char *const unsupported[] = {"consistentHash", "localityLbSetting", "warmupDurationSecs",
+                                              "warmup", NULL};
+    const gw_yaml_node_t *lb = gw__cfg_get(policy, "loadBalancer");
+    if (lb == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "loadBalancer");
+    int simple = (int)out->load_balancer;
+    int rc = gw__cfg_fields(c, lb, fields, unsupported) != 0 ||
+                     gw__cfg_choice(c, lb, "simple", GW__CFG_REQUIRED, lb_policies, 0, &simple) < 0
+                 ? -1
+                 : 0;
+    out->load_balancer = (gw_lb_policy_t)simple;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+/* Reads a trafficPolicy over out, which holds what it inherits. */
 static int decode_policy(gw__cfg_t *c, const gw_yaml_node_t *parent, gw_traffic_policy_t *out)
 {
-    static const char *const fields[] = {"connectionPool", "tls", "outlierDetection", NULL};
-    static const char *const unsupported[] = {"loadBalancer", "portLevelSettings", "tunnel", "proxyProtocol",
-                                              NULL};
+    static const char *const fields[] = {"connectionPool", "tls", "outlierDetection", "loadBalancer", NULL};
+    static const char *const unsupported[] = {"portLevelSettings", "tunnel", "proxyProtocol", NULL};
     const gw_yaml_node_t *policy = gw__cfg_get(parent, "trafficPolicy");
     if (policy == NULL)
         return 0;
     size_t saved = gw__cfg_push(c, "trafficPolicy");
     int rc = gw__cfg_fields(c, policy, fields, unsupported) != 0 || decode_pool(c, policy, out) != 0 ||
-                     decode_tls(c, policy, out) != 0 || decode_outlier(c, policy, out) != 0
+                     decode_tls(c, policy, out) != 0 || decode_outlier(c, policy, out) != 0 ||
+                     decode_load_balancer(c, policy, out) != 0
                  ? -1
                  : 0;
     gw__cfg_pop(c, saved);

@@ -129,6 +129,9 @@ static int read_metadata(gw__cfg_t *c, doc_t *doc)
                  ? -1
                  : 0;
     if (rc == 0) {
+        const gw_yaml_node_t *annotations = gw__cfg_get(meta, "annotations");
+        if (annotations != NULL)
+            doc->meta.annotations_mark = gw__cfg_mark(c, annotations);
         doc->name_node = gw__cfg_get(meta, "name");
         const gw_yaml_node_t *ns = gw__cfg_get(meta, "namespace");
         char shown[300];

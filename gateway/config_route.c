@@ -203,23 +203,12 @@ static int check_destination(gw__cfg_t *c, const gw_yaml_node_t *dest, const gw_
                         out->port, ports);
 }
 
-static int decode_destination(gw__cfg_t *c, const gw_yaml_node_t *node, gw_route_destination_t *out)
+/* An Istio Destination map (host, subset, port.number) under the current path; checked against the
+ * ServiceEntry and DestinationRule documents. */
+static int decode_destination_map(gw__cfg_t *c, const gw_yaml_node_t *dest, gw_route_destination_t *out)
 {
-    static const char *const fields[] = {"destination", "weight", NULL};
-    static const char *const unsupported[] = {"headers", NULL};
     static const char *const dest_fields[] = {"host", "subset", "port", NULL};
     static const char *const port_fields[] = {"number", NULL};
-    out->mark = gw__cfg_mark(c, node);
-    if (gw__cfg_fields(c, node, fields, unsupported) != 0)
-        return -1;
-    uint64_t weight = 0;
-    if (gw__cfg_uint(c, node, "weight", 0, 0, 100, &weight) < 0)
-        return -1;
-    out->weight = (unsigned)weight;
-    const gw_yaml_node_t *dest = gw__cfg_get(node, "destination");
-    if (dest == NULL)
-        return gw__cfg_missing(c, node, "destination");
-    size_t saved = gw__cfg_push(c, "destination");
     int rc = gw__cfg_fields(c, dest, dest_fields, NULL) != 0 ||
                      gw__cfg_string(c, dest, "host", GW__CFG_REQUIRED, &out->host) < 0 ||
                      gw__cfg_string(c, dest, "subset", 0, &out->subset) < 0
@@ -233,8 +222,91 @@ static int decode_destination(gw__cfg_t *c, const gw_yaml_node_t *node, gw_route
             rc = -1;
         gw__cfg_pop(c, field);
     }
-    if (rc == 0)
-        rc = check_destination(c, dest, out);
+    return rc == 0 ? check_destination(c, dest, out) : -1;
+}
+
+static int decode_destination(gw__cfg_t *c, const gw_yaml_node_t *node, gw_route_destination_t *out)
+{
+    static const char *const fields[] = {"destination", "weight", NULL};
+    static const char *const unsupported[] = {"headers", NULL};
+    out->mark = gw__cfg_mark(c, node);
+    if (gw__cfg_fields(c, node, fields, unsupported) != 0)
+        return -1;
+    uint64_t weight = 0;
+    if (gw__cfg_uint(c, node, "weight", 0, 0, 100, &weight) < 0)
+        return -1;
+    out->weight = (unsigned)weight;
+    const gw_yaml_node_t *dest = gw__cfg_get(node, "destination");
+    if (dest == NULL)
+        return gw__cfg_missing(c, node, "destination");
+    size_t saved = gw__cfg_push(c, "destination");
+    int rc = decode_destination_map(c, dest, out);
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
+/* A percentage 0..100 with at most 4 decimals ("5", "0.5", 12.25), as parts per million. */
+static int parse_percentage(const char *text, unsigned *per_million)
+{
+    unsigned whole = 0, fraction = 0, digits = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; ++p)
+        if ((whole = whole * 10 + (unsigned)(*p - '0')) > 100)
+            return -1;
+    if (*p == '.') {
+        for (++p; *p >= '0' && *p <= '9'; ++p, ++digits)
+            if (digits < 4)
+                fraction = fraction * 10 + (unsigned)(*p - '0');
+            else if (*p != '0')
+                return -1;
+        if (digits == 0)
+            return -1;
+    }
+    for (; digits < 4; ++digits)
+        fraction *= 10;
+    if (*p != '\0' || (whole == 100 && fraction != 0))
+        return -1;
+    *per_million = whole * 10000 + fraction; /* 1% = 10,000 ppm; the 4th decimal is 1 ppm */
+    return 0;
+}
+
+/* mirror (a Destination) and mirrorPercentage.value (default 100). */
+static int decode_mirror(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
+{
+    static const char *const percentage_fields[] = {"value", NULL};
+    const gw_yaml_node_t *mirror = gw__cfg_get(http, "mirror");
+    const gw_yaml_node_t *percentage = gw__cfg_get(http, "mirrorPercentage");
+    if (mirror == NULL) {
+        if (percentage == NULL)
+            return 0;
+        gw__cfg_push(c, "mirrorPercentage");
+        return gw__cfg_fail(c, percentage, "needs a mirror");
+    }
+    size_t saved = gw__cfg_push(c, "mirror");
+    route->mirror = gw_arena_calloc(c->arena, 1, sizeof(*route->mirror));
+    int rc = route->mirror == NULL ? gw__cfg_fail(c, mirror, "out of memory") : 0;
+    if (rc == 0) {
+        route->mirror->mark = gw__cfg_mark(c, mirror);
+        rc = gw__cfg_expect_map(c, mirror) != 0 ? -1 : decode_destination_map(c, mirror, route->mirror);
+    }
+    gw__cfg_pop(c, saved);
+    route->mirror_per_million = 1000000;
+    if (rc != 0 || percentage == NULL)
+        return rc;
+    saved = gw__cfg_push(c, "mirrorPercentage");
+    char *value = NULL;
+    if (gw__cfg_fields(c, percentage, percentage_fields, NULL) != 0 ||
+        gw__cfg_string(c, percentage, "value", GW__CFG_REQUIRED, &value) < 0) {
+        rc = -1;
+    } else if (parse_percentage(value, &route->mirror_per_million) != 0) {
+        char shown[64];
+        gw__cfg_push(c, "value");
+        rc = gw__cfg_fail(c, gw__cfg_get(percentage, "value"),
+                          "expected a percentage 0..100 (at most 4 decimals), got \"%s\"",
+                          gw__cfg_show(shown, sizeof(shown), value));
+    }
     gw__cfg_pop(c, saved);
     return rc;
 }
@@ -310,14 +382,15 @@ static int decode_rewrite(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_rout
 
 static int decode_http(gw__cfg_t *c, const gw_yaml_node_t *node, gw_http_route_t *route)
 {
-    static const char *const fields[] = {"name", "match", "route", "rewrite", "timeout", NULL};
-    static const char *const unsupported[] = {
-        "redirect", "directResponse", "delegate",         "retries",    "fault",   "mirror",
-        "mirrors",  "mirrorPercent",  "mirrorPercentage", "corsPolicy", "headers", NULL};
+    static const char *const fields[] = {
+        "name", "match", "route", "rewrite", "timeout", "mirror", "mirrorPercentage", NULL};
+    static const char *const unsupported[] = {"redirect", "directResponse", "delegate",   "retries", "fault",
+                                              "mirrors",  "mirrorPercent",  "corsPolicy", "headers", NULL};
     route->mark = gw__cfg_mark(c, node);
     if (gw__cfg_fields(c, node, fields, unsupported) != 0 ||
         gw__cfg_string(c, node, "name", 0, &route->name) < 0 || decode_matches(c, node, route) != 0 ||
         decode_destinations(c, node, route) != 0 || decode_rewrite(c, node, route) != 0 ||
+        decode_mirror(c, node, route) != 0 ||
         gw__cfg_duration(c, node, "timeout", GW__CFG_ALLOW_ZERO, &route->timeout_ms) < 0)
         return -1;
     return 0;
@@ -360,6 +433,30 @@ static int decode_gateways(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_virtual_
     return rc;
 }
 
+/* metadata.annotations: tenantgate.io/sticky-split (a tenantgate extension); other tenantgate.io/ keys are
+ * refused so a typo is not silently ignored, annotations of other tools are left alone. */
+static int decode_annotations(gw__cfg_t *c, gw_virtual_service_t *vs)
+{
+    static const char prefix[] = "tenantgate.io/";
+    const gw_labels_t *annotations = &vs->meta.annotations;
+    char shown[300], path[400];
+    for (size_t i = 0; i < annotations->count; ++i) {
+        const char *key = annotations->keys[i], *value = annotations->values[i];
+        if (strncmp(key, prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        snprintf(path, sizeof(path), "metadata.annotations.%s", gw__cfg_show(shown, 128, key));
+        if (strcmp(key, "tenantgate.io/sticky-split") != 0)
+            return gw__cfg_fail_at(c, &vs->meta.annotations_mark, path,
+                                   "unknown tenantgate annotation (known: tenantgate.io/sticky-split)");
+        if (strcmp(value, "user") != 0)
+            return gw__cfg_fail_at(c, &vs->meta.annotations_mark, path,
+                                   "\"%s\" is not a sticky split key (expected \"user\")",
+                                   gw__cfg_show(shown, sizeof(shown), value));
+        vs->sticky_split = GW_STICKY_USER;
+    }
+    return 0;
+}
+
 int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
 {
     static const char *const fields[] = {"hosts", "gateways", "http", NULL};
@@ -367,7 +464,7 @@ int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *o
     gw_virtual_service_t *vs = out;
     if (gw__cfg_fields(c, spec, fields, unsupported) != 0 ||
         gw__cfg_strings(c, spec, "hosts", GW__CFG_REQUIRED, &vs->hosts) < 0 ||
-        decode_gateways(c, spec, vs) != 0)
+        decode_gateways(c, spec, vs) != 0 || decode_annotations(c, vs) != 0)
         return -1;
     const gw_yaml_node_t *http = gw__cfg_get(spec, "http");
     if (http == NULL)

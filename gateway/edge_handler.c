@@ -7,6 +7,7 @@
 #include "authorize.h"
 #include "error_page.h"
 #include "inflight.h"
+#include "mirror.h"
 #include "path_normalize.h"
 #include "reset_flood_guard.h"
 #include "trace_context.h"
@@ -112,10 +113,8 @@ static void on_request_disposed(void *_ref)
 {
     request_ref_t *ref = _ref;
     gw_inflight_end();
-    /* the final status (after the error filter), for outlier detection; 0 = the client went away first */
-    if (ref->req->res.status != 0)
-        gw_worker_upstream_report(ref->generation->upstream, ref->target, ref->endpoint,
-                                  ref->req->res.status);
+    /* no longer in flight; the final status (after the error filter) feeds outlier detection */
+    gw_worker_upstream_report(ref->generation->upstream, ref->target, ref->endpoint, ref->req->res.status);
     if (--ref->generation->requests == 0 && ref->generation != ref->state->current)
         reap(ref->state);
 }
@@ -350,7 +349,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;
     }
-    const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route);
+    const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route, identity.userid);
     if (authorize(generation->generation, req, target, path, path_only, &identity, request_id))
         return 0;
 
@@ -372,8 +371,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     *ref = (request_ref_t){state, generation, req, target, endpoint};
     ++generation->requests;
     gw_inflight_begin();
-    h2o_reprocess_request(req, req->method, req->scheme, req->authority,
-                          upstream_path(req, route, path, path_len, matched_len), overrides, 0);
+    h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
+    gw_mirror_send(generation->upstream, route, req, target_path); /* when the route mirrors: a copy */
+    h2o_reprocess_request(req, req->method, req->scheme, req->authority, target_path, overrides, 0);
     return 0;
 }
 

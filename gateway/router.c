@@ -100,6 +100,19 @@ static int build_route(gw_router_t *router, const gw_config_t *config, const gw_
         router->slot_routes[router->slot_count++] = route;
         route->total_weight += target->weight;
     }
+    route->mirror_cluster = -1;
+    const gw_route_destination_t *mirror = http->mirror;
+    if (mirror != NULL) {
+        char cluster_err[768];
+        route->mirror_cluster =
+            gw_cluster_table_intern(&router->clusters, config, mirror->host, mirror->subset, mirror->port,
+                                    cluster_err, sizeof(cluster_err));
+        if (route->mirror_cluster < 0) {
+            snprintf(err, err_size, "%s:%u:%u: VirtualService %s/%s: mirror: %s", mirror->mark.file,
+                     mirror->mark.line, mirror->mark.column, vs->meta.namespace_, vs->meta.name, cluster_err);
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -29,6 +29,7 @@ typedef struct {
     gw_route_target_t *targets;
     size_t target_count;
     unsigned total_weight;
+    long mirror_cluster; /* index into the cluster table of the mirror destination, -1 for none */
 } gw_route_t;
 
 typedef struct gw_router gw_router_t;

@@ -4,6 +4,10 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "load_balancer.h"
+#include "mirror.h"
+#include "sticky_split.h"
+#include "util/random.h"
 #include "util/log.h"
 
 /* Websocket connections (notebook kernels) stay open while either side talks within this time. */
@@ -20,9 +24,10 @@ typedef struct {
 typedef struct {
     h2o_socketpool_t *pools; /* one per endpoint */
     endpoint_health_t *health;
+    gw_lb_endpoint_t *balance; /* in-flight counts and availability, for the load balancer */
     const gw_cluster_t *cluster;
     size_t count;
-    size_t next; /* round robin */
+    size_t cursor; /* round robin */
 } cluster_pools_t;
 
 typedef struct {
@@ -41,7 +46,12 @@ struct gw_worker_upstream {
     timeout_entry_t *timeouts; /* distinct I/O timeouts in use */
     size_t timeout_count;
     h2o_timeout_t websocket_timeout;
+    h2o_http1client_ctx_t *mirror_clients; /* one per cluster */
+    uint64_t *mirror_credit;               /* per route (at its first slot), parts per million */
+    size_t mirrors;                        /* mirror requests in flight */
+    h2o_linklist_t mirror_list;            /* of them, for gw_mirror_cancel_all */
     int retired;
+    int pools_disposed;
 };
 
 static h2o_timeout_t *timeout_for(gw_worker_upstream_t *upstream, uint64_t ms)
@@ -59,9 +69,10 @@ static void init_cluster_pools(cluster_pools_t *pools, const gw_cluster_t *clust
 {
     pools->pools = h2o_mem_alloc(sizeof(*pools->pools) * cluster->endpoint_count);
     pools->health = calloc(cluster->endpoint_count, sizeof(*pools->health));
+    pools->balance = calloc(cluster->endpoint_count, sizeof(*pools->balance));
     pools->cluster = cluster;
     pools->count = cluster->endpoint_count;
-    pools->next = 0;
+    pools->cursor = 0;
     for (size_t e = 0; e < cluster->endpoint_count; ++e) {
         h2o_socketpool_t *pool = &pools->pools[e];
         const gw_cluster_endpoint_t *endpoint = &cluster->endpoints[e];
@@ -86,11 +97,21 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     upstream->clients = h2o_mem_alloc(sizeof(*upstream->clients) * (slots + 1));
     upstream->client_count = slots;
     upstream->split_state = calloc(slots + 1, sizeof(*upstream->split_state));
-    upstream->timeouts = h2o_mem_alloc(sizeof(*upstream->timeouts) * (slots + 1));
+    upstream->timeouts = h2o_mem_alloc(sizeof(*upstream->timeouts) * (slots + 2)); /* + the mirrors' */
     h2o_timeout_init(ctx->loop, &upstream->websocket_timeout, WEBSOCKET_IDLE_TIMEOUT_MS);
+    upstream->mirror_clients = h2o_mem_alloc(sizeof(*upstream->mirror_clients) * (table->count + 1));
+    upstream->mirror_credit = calloc(slots + 1, sizeof(*upstream->mirror_credit));
+    h2o_linklist_init_anchor(&upstream->mirror_list);
 
-    for (size_t c = 0; c < table->count; ++c)
+    for (size_t c = 0; c < table->count; ++c) {
         init_cluster_pools(&upstream->clusters[c], &table->clusters[c], ctx->loop);
+        upstream->mirror_clients[c] = (h2o_http1client_ctx_t){
+            .loop = ctx->loop,
+            .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
+            .io_timeout = timeout_for(upstream, default_timeout_ms),
+            .ssl_ctx = table->clusters[c].ssl_ctx,
+        };
+    }
     for (size_t s = 0; s < slots; ++s) {
         const gw_route_target_t *target = gw_router_slot(router, s);
         const gw_route_t *route = gw_router_slot_route(router, s);
@@ -106,19 +127,26 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     return upstream;
 }
 
-void gw_worker_upstream_retire(gw_worker_upstream_t *upstream)
+/* A retired generation's pools are disposed once no mirror request can return a socket to them any more. */
+static void dispose_pools_when_idle(gw_worker_upstream_t *upstream)
 {
-    if (upstream->retired)
+    if (!upstream->retired || upstream->mirrors > 0 || upstream->pools_disposed)
         return;
-    upstream->retired = 1;
+    upstream->pools_disposed = 1;
     for (size_t c = 0; c < upstream->cluster_count; ++c)
         for (size_t e = 0; e < upstream->clusters[c].count; ++e)
             h2o_socketpool_dispose(&upstream->clusters[c].pools[e]);
 }
 
+void gw_worker_upstream_retire(gw_worker_upstream_t *upstream)
+{
+    upstream->retired = 1;
+    dispose_pools_when_idle(upstream);
+}
+
 size_t gw_worker_upstream_in_use(gw_worker_upstream_t *upstream)
 {
-    size_t open = 0;
+    size_t open = upstream->mirrors;
     for (size_t c = 0; c < upstream->cluster_count; ++c)
         for (size_t e = 0; e < upstream->clusters[c].count; ++e)
             /* a stolen websocket socket still decrements this counter when it closes, even after dispose */
@@ -130,10 +158,12 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
 {
     if (upstream == NULL)
         return;
+    gw_mirror_cancel_all(&upstream->mirror_list); /* at exit: their sockets go back before the pools go */
     gw_worker_upstream_retire(upstream);
     for (size_t c = 0; c < upstream->cluster_count; ++c) {
         free(upstream->clusters[c].pools);
         free(upstream->clusters[c].health);
+        free(upstream->clusters[c].balance);
     }
     for (size_t t = 0; t < upstream->timeout_count; ++t)
         h2o_timeout_dispose(upstream->ctx->loop, &upstream->timeouts[t].timeout);
@@ -141,32 +171,92 @@ void gw_worker_upstream_free(gw_worker_upstream_t *upstream)
     free(upstream->clusters);
     free(upstream->clients);
     free(upstream->split_state);
+    free(upstream->mirror_clients);
+    free(upstream->mirror_credit);
     free(upstream->timeouts);
     free(upstream);
 }
 
-const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route)
+const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                                 const char *userid)
 {
+    if (route->service->sticky_split == GW_STICKY_USER && userid != NULL && userid[0] != '\0')
+        return gw_sticky_split_pick(route, userid, strlen(userid));
     /* a route's targets have consecutive slots */
     return gw_route_pick(route, &upstream->split_state[route->targets[0].slot]);
+}
+
+/* An endpoint of pools by the cluster's policy among those not ejected, counted in flight; -1 when none. */
+static long choose_endpoint(gw_worker_upstream_t *upstream, cluster_pools_t *pools)
+{
+    uint64_t now = h2o_now(upstream->ctx->loop);
+    for (size_t i = 0; i < pools->count; ++i)
+        pools->balance[i].available = pools->health[i].ejected_until <= now;
+    gw_lb_policy_t policy = pools->cluster->policy.load_balancer;
+    uint64_t random = 0;
+    if (policy != GW_LB_ROUND_ROBIN && tg_random_buffered((uint8_t *)&random, sizeof(random)) != 0)
+        random = now; /* never fails in practice; any value keeps the choice valid */
+    long index = gw_lb_pick(policy, pools->balance, pools->count, &pools->cursor, random);
+    if (index < 0)
+        return -1;
+    pools->health[index].ejected_until = 0;
+    ++pools->balance[index].inflight;
+    return index;
+}
+
+static void end_in_flight(cluster_pools_t *pools, long endpoint)
+{
+    if (pools->balance[endpoint].inflight > 0)
+        --pools->balance[endpoint].inflight;
 }
 
 long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
                                h2o_req_overrides_t *overrides)
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
-    uint64_t now = h2o_now(upstream->ctx->loop);
-    for (size_t tries = 0; tries < pools->count; ++tries) {
-        size_t index = pools->next++ % pools->count;
-        endpoint_health_t *health = &pools->health[index];
-        if (health->ejected_until > now)
-            continue;
-        health->ejected_until = 0;
-        overrides->client_ctx = &upstream->clients[target->slot];
-        overrides->socketpool = &pools->pools[index];
-        return (long)index;
-    }
-    return -1;
+    long index = choose_endpoint(upstream, pools);
+    if (index < 0)
+        return -1;
+    overrides->client_ctx = &upstream->clients[target->slot];
+    overrides->socketpool = &pools->pools[index];
+    return index;
+}
+
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                    gw_mirror_target_t *target)
+{
+    if (route->mirror_cluster < 0 || upstream->retired)
+        return 0;
+    /* the percentage, spread evenly: a credit grows by it per request, a mirror spends 100% */
+    uint64_t *credit = &upstream->mirror_credit[route->targets[0].slot];
+    *credit += route->config->mirror_per_million;
+    if (*credit < 1000000)
+        return 0;
+    *credit -= 1000000;
+    if (upstream->mirrors >= GW_MIRROR_MAX_IN_FLIGHT)
+        return 0; /* dropped, never queued */
+    cluster_pools_t *pools = &upstream->clusters[route->mirror_cluster];
+    long index = choose_endpoint(upstream, pools);
+    if (index < 0)
+        return 0;
+    ++upstream->mirrors;
+    *target = (gw_mirror_target_t){.client_ctx = &upstream->mirror_clients[route->mirror_cluster],
+                                   .pool = &pools->pools[index],
+                                   .cluster = (size_t)route->mirror_cluster,
+                                   .endpoint = index};
+    return 1;
+}
+
+void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirror_target_t *target)
+{
+    end_in_flight(&upstream->clusters[target->cluster], target->endpoint);
+    --upstream->mirrors;
+    dispose_pools_when_idle(upstream);
+}
+
+h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream)
+{
+    return &upstream->mirror_list;
 }
 
 static size_t ejected_count(const cluster_pools_t *pools, uint64_t now)
@@ -182,7 +272,10 @@ void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_ta
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
     const gw_traffic_policy_t *policy = &pools->cluster->policy;
-    if (!policy->outlier.set || endpoint < 0 || (size_t)endpoint >= pools->count)
+    if (endpoint < 0 || (size_t)endpoint >= pools->count)
+        return;
+    end_in_flight(pools, endpoint);
+    if (!policy->outlier.set || status == 0)
         return;
     endpoint_health_t *health = &pools->health[endpoint];
     if (status < 500) {

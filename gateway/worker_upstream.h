@@ -37,24 +37,59 @@ size_t gw_worker_upstream_in_use(gw_worker_upstream_t *upstream);
  */
 void gw_worker_upstream_free(gw_worker_upstream_t *upstream);
 
-/** Picks the target of route for the next request of this worker (smooth weighted round robin). */
-const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route);
+/**
+ * Picks the target of route for the next request of this worker: by the
+ * hash of userid when the route's VirtualService has a sticky split and
+ * userid is not NULL (sticky_split.h), else smooth weighted round robin.
+ */
+const gw_route_target_t *gw_worker_upstream_pick(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                                 const char *userid);
 
 /**
- * Fills overrides with the client context of target and the pool of the next
- * endpoint of its cluster (round robin over the endpoints not ejected by
- * outlier detection). Returns the endpoint's index, or -1 when every
- * endpoint is ejected (the caller answers 503).
+ * Fills overrides with the client context of target and the pool of an
+ * endpoint of its cluster, chosen by the cluster's loadBalancer policy
+ * (load_balancer.h) among the endpoints not ejected by outlier detection,
+ * and counts the request in flight there. Returns the endpoint's index, or
+ * -1 when every endpoint is ejected (the caller answers 503).
  */
 long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_target_t *target,
                                h2o_req_overrides_t *overrides);
 
 /**
- * Reports the final status of a request sent to endpoint of target's
- * cluster, for outlier detection: 5xx counts against the endpoint (502-504
- * also as gateway errors), anything else clears its count.
+ * Ends a request that gw_worker_upstream_select sent to endpoint of target's
+ * cluster (call it exactly once, when the request is disposed): it is no
+ * longer in flight, and its final status feeds outlier detection: 5xx counts
+ * against the endpoint (502-504 also as gateway errors), anything else
+ * clears its count, 0 (the client went away first) counts nothing.
  */
 void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long endpoint,
                                int status);
+
+/** Mirror requests a worker keeps in flight per generation at most; more are dropped, never queued. */
+#define GW_MIRROR_MAX_IN_FLIGHT 64
+
+/** Where one mirror request goes: an endpoint of the route's mirror cluster. */
+typedef struct {
+    h2o_http1client_ctx_t *client_ctx;
+    h2o_socketpool_t *pool;
+    size_t cluster;
+    long endpoint;
+} gw_mirror_target_t;
+
+/**
+ * Whether this request of route is mirrored: the route has a mirror, its
+ * mirrorPercentage says so (spread evenly over the worker's requests), fewer
+ * than GW_MIRROR_MAX_IN_FLIGHT mirrors are in flight and an endpoint is
+ * available. On 1 *target is filled and the mirror counts in flight (and
+ * keeps the pools alive) until gw_worker_upstream_mirror_end.
+ */
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+                                    gw_mirror_target_t *target);
+
+/** Ends a mirror request that gw_worker_upstream_mirror_begin started. */
+void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirror_target_t *target);
+
+/** The list of this worker's mirror requests in flight (owned by mirror.c). */
+h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream);
 
 #endif

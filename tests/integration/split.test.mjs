@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { h2, h2Connect } from './lib/http.mjs';
+import { aliceVirtualService, countUpstreams, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
@@ -14,45 +14,9 @@ let gw;
 let client;
 
 function splitDocs(certs, v1, v2) {
-    const tls = `    tls:
-      mode: MUTUAL
-      clientCertificate: "${certs.path('gateway-client.pem')}"
-      privateKey: "${certs.path('gateway-client.key')}"
-      caCertificates: "${certs.path('mesh-ca.pem')}"
-      subjectAltNames: [spiffe://cluster.local/ns/kubeflow-alice/sa/default-editor]`;
     const dest = (subset, weight) =>
         `    - destination: {host: ${HOST}, subset: ${subset}}\n      weight: ${weight}`;
-    return `---
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  hosts: [${HOST}]
-  resolution: STATIC
-  ports: [{number: 8500, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 127.0.0.1, ports: {http: ${v1.port}}, labels: {version: v1}}
-  - {address: 127.0.0.1, ports: {http: ${v2.port}}, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  host: ${HOST}
-  trafficPolicy:
-${tls}
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata: {name: mnist, namespace: kubeflow-alice}
-spec:
-  hosts: ["*"]
-  gateways: [istio-system/tenantgate]
-  http:
-  - name: ab-beta-testers
+    return [...versionedMnistDocs(certs, { v1, v2 }), aliceVirtualService(`  - name: ab-beta-testers
     match:
     - uri: {prefix: /serving/kubeflow-alice/mnist/}
       headers: {cookie: {regex: ".*ab-group=beta.*"}}
@@ -67,52 +31,33 @@ ${dest('v2', 5)}
     match: [{uri: {prefix: /even/}}]
     route:
 ${dest('v1', 50)}
-${dest('v2', 50)}
-`;
+${dest('v2', 50)}`)].join('---\n');
 }
 
 before(async () => {
     const certs = await makeCerts();
     const [v1, v2] = await Promise.all(['mnist-v1', 'mnist-v2'].map(
         (name) => startUpstream({ name, cert: 'mnist-alice', certs })));
-    gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: [] }) + splitDocs(certs, v1, v2) });
+    gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: [], extraDocs: [splitDocs(certs, v1, v2)] }) });
     client = { ca: certs.read('edge-ca.pem'), servername: 'localhost' };
 });
 
-// Sends n requests over a few HTTP/2 connections, 10 in flight each (this tests the split, not load);
-// counts answers by upstream.
-async function countUpstreams(path, n, headers = {}) {
-    const counts = {};
-    const sessions = await Promise.all([0, 1, 2, 3].map(() => h2Connect(gw.origin, client)));
-    let sent = 0;
-    const worker = async (session) => {
-        while (sent < n) {
-            sent += 1;
-            const res = await h2(gw.origin, { ...client, session, path: `${path}${sent}`, headers });
-            assert.equal(res.status, 200);
-            const name = res.headers['x-upstream-name'];
-            counts[name] = (counts[name] || 0) + 1;
-        }
-    };
-    await Promise.all(sessions.flatMap((session) => Array.from({ length: 10 }, () => worker(session))));
-    for (const session of sessions) session.destroy();
-    return counts;
-}
+const count = (path, n, headers) => countUpstreams(gw.origin, client, path, n, { headers });
 
 test('the seed 95/5 split holds over 10,000 requests (within 1 percentage point)', async () => {
-    const counts = await countUpstreams('/serving/kubeflow-alice/mnist/v1/models/mnist?i=', 10000);
+    const counts = await count('/serving/kubeflow-alice/mnist/v1/models/mnist?i=', 10000);
     const share = (counts['mnist-v2'] || 0) / 10000;
     assert.ok(Math.abs(share - 0.05) <= 0.01, `v2 got ${(share * 100).toFixed(2)}%: ${JSON.stringify(counts)}`);
     assert.equal((counts['mnist-v1'] || 0) + (counts['mnist-v2'] || 0), 10000);
 });
 
 test('a 50/50 split holds over 10,000 requests (within 1 percentage point)', async () => {
-    const counts = await countUpstreams('/even/', 10000);
+    const counts = await count('/even/', 10000);
     const share = (counts['mnist-v1'] || 0) / 10000;
     assert.ok(Math.abs(share - 0.5) <= 0.01, `v1 got ${(share * 100).toFixed(2)}%: ${JSON.stringify(counts)}`);
 });
 
 test('a header (cookie) match sends the A/B audience to v2 only', async () => {
-    const counts = await countUpstreams('/serving/kubeflow-alice/mnist/x?i=', 200, { cookie: 'theme=dark; ab-group=beta' });
+    const counts = await count('/serving/kubeflow-alice/mnist/x?i=', 200, { cookie: 'theme=dark; ab-group=beta' });
     assert.deepEqual(counts, { 'mnist-v2': 200 });
 });

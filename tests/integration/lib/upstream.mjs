@@ -8,14 +8,17 @@ let syncCount = 0;
 
 /**
  * Starts an echo upstream named name serving certificate <cert>.pem/.key from
- * certs (a makeCerts() result) and trusting clients of the mesh CA. Resolves
+ * certs (a makeCerts() result) and trusting clients of the mesh CA; delayMs
+ * holds every answer back that long (a slow endpoint); logEcho prints each
+ * echo as an "ECHO <json>" line (see echoes()). Resolves
  * {name, port, child, requests(), settled(), count()} once it printed READY:
  *   requests()  the "REQ <method> <url>" / "UPGRADE <url>" lines read so far;
  *   settled()   resolves once every line the fixture logged before now has been read
  *               (a direct request is sent and its own line awaited: stdout is ordered);
- *   count()     settled(), then requests().length.
+ *   count()     settled(), then requests().length;
+ *   echoes()    the parsed ECHO lines read so far (logEcho only).
  */
-export async function startUpstream({ name, cert, certs, port = 0 }) {
+export async function startUpstream({ name, cert, certs, port = 0, delayMs = 0, logEcho = false }) {
     const child = spawnLogged(`upstream-${name}`, process.execPath, [
         join(sourceDir, 'tests', 'fixtures', 'upstream.mjs'),
         '--port', String(port),
@@ -24,6 +27,8 @@ export async function startUpstream({ name, cert, certs, port = 0 }) {
         '--ca', certs.path('mesh-ca.pem'),
         '--name', name,
         '--host', '127.0.0.1',
+        '--delay-ms', String(delayMs),
+        ...(logEcho ? ['--log-echo'] : []),
     ]);
     const m = await child.waitForLine(/^READY (\d+)$/, 10000);
     const u = {
@@ -31,6 +36,8 @@ export async function startUpstream({ name, cert, certs, port = 0 }) {
         port: Number(m[1]),
         child,
         requests: () => child.stdout().split('\n').filter((l) => /^(REQ|UPGRADE) /.test(l) && !l.includes(SYNC)),
+        echoes: () => child.stdout().split('\n').filter((l) => l.startsWith('ECHO ')).map((l) => JSON.parse(l.slice(5)))
+            .filter((e) => !e.url.startsWith(SYNC)),
     };
     u.settled = async () => {
         syncCount += 1;

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "router.h"
+#include "router_test_util.h"
 
 /* Plaintext upstreams: the router test needs no certificate files. */
 static const char routes_yaml[] =
@@ -83,72 +84,15 @@ static const char routes_yaml[] =
     "    match: [{uri: {prefix: /serving/}}]\n"
     "    route: [{destination: {host: mnist.kubeflow-alice.svc.cluster.local, subset: v1}}]\n";
 
-typedef struct {
-    gw_config_t *config;
-    gw_router_t *router;
-} fixture_t;
-
 static int setup(void **state)
 {
-    static fixture_t fixture;
-    char err[GW_CONFIG_ERROR_SIZE];
-    fixture.config = gw_config_load_buffer("/tmp/router-test.yaml", routes_yaml, strlen(routes_yaml), err);
-    if (fixture.config == NULL) {
-        fprintf(stderr, "config: %s\n", err);
-        return -1;
-    }
-    char router_err[1024];
-    fixture.router = gw_router_new(fixture.config, router_err, sizeof(router_err));
-    if (fixture.router == NULL) {
-        fprintf(stderr, "router: %s\n", router_err);
-        return -1;
-    }
-    *state = &fixture;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *fixture = *state;
-    gw_router_free(fixture->router);
-    gw_config_release(fixture->config);
-    return 0;
-}
-
-/* A request for routing: "name: value" pairs in headers (NULL-terminated); the target may carry a query. */
-typedef struct {
-    const char *const *headers;
-} fake_headers_t;
-
-static const char *fake_header(void *ctx, const char *name, size_t *len)
-{
-    const fake_headers_t *fake = ctx;
-    size_t name_len = strlen(name);
-    for (const char *const *h = fake->headers; h != NULL && *h != NULL; ++h) {
-        if (strncmp(*h, name, name_len) == 0 && (*h)[name_len] == ':') {
-            *len = strlen(*h + name_len + 2);
-            return *h + name_len + 2;
-        }
-    }
-    return NULL;
+    return router_fixture_setup(state, "/tmp/router-test.yaml", routes_yaml);
 }
 
 static const char *route_with(const gw_router_t *router, const char *method, const char *target,
                               const char *const *headers, size_t *matched)
 {
-    fake_headers_t fake = {headers};
-    const char *q = strchr(target, '?');
-    gw_route_request_t request = {
-        .method = method,
-        .method_len = strlen(method),
-        .path = target,
-        .path_len = q != NULL ? (size_t)(q - target) : strlen(target),
-        .query = q != NULL ? q + 1 : "",
-        .query_len = q != NULL ? strlen(q + 1) : 0,
-        .header = fake_header,
-        .ctx = &fake,
-    };
-    const gw_route_t *route = gw_router_match(router, &request, matched);
+    const gw_route_t *route = route_match(router, method, target, headers, matched);
     return route != NULL ? route->config->name : NULL;
 }
 
