@@ -3,6 +3,7 @@
 // real Jupyter behind mTLS sidecars, mnist v1 and v2 at 95/5), the curl
 // command it prints works, users log in and reach their notebooks and the
 // model, and Ctrl-C (SIGINT) leaves no process behind - kernels included.
+// Then `scripts/demo --redis` keeps the sessions in the Redis it starts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,14 +43,26 @@ async function ours() {
 let demo;
 let banner;
 let ca;
-before(async () => {
-    for (const port of PORTS) assert.equal(await portOpen(port), false, `port ${port} is busy: is a demo running?`);
-    demo = spawnLogged('demo', 'bash', [join(sourceDir, 'scripts/demo')], { cwd: sourceDir });
+
+/** Starts scripts/demo with args once the ports are free; resolves once its banner is complete. */
+async function startDemo(args = [], ports = PORTS) {
+    for (const port of ports) assert.equal(await portOpen(port), false, `port ${port} is busy: is a demo running?`);
+    demo = spawnLogged('demo', 'bash', [join(sourceDir, 'scripts/demo'), ...args], { cwd: sourceDir });
     await demo.waitForLine(/tenantgate demo is up/, 600000);
     await demo.waitForLine(/Ctrl-C stops everything/, 5000);
     banner = demo.stdout();
     ca = readFileSync(join(sourceDir, '.demo/certs/edge-ca.pem'));
-});
+}
+
+/** Ctrl-C: the demo exits by itself, and no port or process of it is left. */
+async function stopDemo(ports = PORTS) {
+    const r = await demo.stop('SIGINT', 15000);
+    assert.equal(r.killed, false, 'the demo ignored SIGINT');
+    for (const port of ports) assert.equal(await portOpen(port), false, `port ${port} still open after Ctrl-C`);
+    assert.equal(await ours(), '', 'left behind');
+}
+
+before(() => startDemo());
 
 after(async () => {
     if (demo && !demo.result) await demo.stop('SIGINT', 15000);
@@ -131,9 +144,16 @@ test('the http listener redirects and the admin listener is ready', async () => 
     assert.equal(ready.stdout.trim(), 'ready');
 });
 
-test('Ctrl-C stops every process of the stack, kernels included', async () => {
-    const r = await demo.stop('SIGINT', 15000);
-    assert.equal(r.killed, false, 'the demo ignored SIGINT');
-    for (const port of PORTS) assert.equal(await portOpen(port), false, `port ${port} still open after Ctrl-C`);
-    assert.equal(await ours(), '', 'left behind');
+test('Ctrl-C stops every process of the stack, kernels included', () => stopDemo());
+
+test('--redis: sessions live in the Redis the demo starts, and Ctrl-C stops it too', async () => {
+    const ports = [...PORTS, 16379];
+    await startDemo(['--redis'], ports);
+    assert.match(banner, /sessions in redis \(127\.0\.0\.1:16379\)/);
+    const before = await run('redis-cli', ['-p', '16379', 'dbsize']);
+    const res = await browser().login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
+    assert.equal(res.status, 200);
+    const afterLogin = await run('redis-cli', ['-p', '16379', 'dbsize']);
+    assert.ok(Number(afterLogin.stdout) > Number(before.stdout), `no session in Redis (${afterLogin.stdout.trim()} keys)`);
+    await stopDemo(ports);
 });
