@@ -1,16 +1,28 @@
-// The README's first command: scripts/demo brings the stack up on the fixed
-// ports of DESIGN.md, the curl command it prints works, and Ctrl-C (SIGINT)
-// leaves no process behind.
+// The README's first command: scripts/demo brings the whole stack up on the
+// fixed ports of DESIGN.md (dev IdP, gateway with login, alice's and bob's
+// real Jupyter behind mTLS sidecars, mnist v1 and v2 at 95/5), the curl
+// command it prints works, users log in and reach their notebooks and the
+// model, and Ctrl-C (SIGINT) leaves no process behind - kernels included.
+// Then `scripts/demo --redis` keeps the sessions in the Redis it starts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { createBrowser } from './lib/browserless.mjs';
+import { http1 } from './lib/http.mjs';
+import { USERS } from './lib/idp.mjs';
+import { sleep } from './lib/net.mjs';
 import { sourceDir, spawnLogged } from './lib/procs.mjs';
 
 const run = promisify(execFile);
-const PORTS = [8443, 8080, 9901, 18501];
+const ORIGIN = 'https://localhost:8443';
+const PORTS = [8443, 8080, 9901, 5556, 18501, 18502, 18601, 18602, 18888, 18889];
+const MNIST = '/serving/kubeflow-alice/mnist/v1/models/mnist';
+// Every process the demo starts names this checkout's .demo/ or config/demo.yaml.
+const OURS = `${sourceDir}/(\\.demo/|config/demo\\.yaml)`;
 
 function portOpen(port) {
     return new Promise((resolve) => {
@@ -23,31 +35,105 @@ function portOpen(port) {
     });
 }
 
+async function ours() {
+    const { stdout } = await run('pgrep', ['-af', OURS]).catch((e) => e);
+    return (stdout || '').trim();
+}
+
 let demo;
 let banner;
-before(async () => {
-    for (const port of PORTS) assert.equal(await portOpen(port), false, `port ${port} is busy: is a demo running?`);
-    demo = spawnLogged('demo', 'bash', [join(sourceDir, 'scripts/demo')], { cwd: sourceDir });
+let ca;
+
+/** Starts scripts/demo with args once the ports are free; resolves once its banner is complete. */
+async function startDemo(args = [], ports = PORTS) {
+    for (const port of ports) assert.equal(await portOpen(port), false, `port ${port} is busy: is a demo running?`);
+    demo = spawnLogged('demo', 'bash', [join(sourceDir, 'scripts/demo'), ...args], { cwd: sourceDir });
     await demo.waitForLine(/tenantgate demo is up/, 600000);
     await demo.waitForLine(/Ctrl-C stops everything/, 5000);
     banner = demo.stdout();
-});
+    ca = readFileSync(join(sourceDir, '.demo/certs/edge-ca.pem'));
+}
+
+/** Ctrl-C: the demo exits by itself, and no port or process of it is left. */
+async function stopDemo(ports = PORTS) {
+    const r = await demo.stop('SIGINT', 15000);
+    assert.equal(r.killed, false, 'the demo ignored SIGINT');
+    for (const port of ports) assert.equal(await portOpen(port), false, `port ${port} still open after Ctrl-C`);
+    assert.equal(await ours(), '', 'left behind');
+}
+
+before(() => startDemo());
 
 after(async () => {
-    if (demo && !demo.result) await demo.stop('SIGINT', 10000);
+    if (demo && !demo.result) await demo.stop('SIGINT', 15000);
 });
 
-test('the printed curl command reaches mnist v1 over mTLS through HTTP/2', async () => {
+const browser = () => createBrowser({ ca, resolve: { localhost: '127.0.0.1' } });
+const cookieHeader = (b) => b.jar.list.map((c) => `${c.name}=${c.value}`).join('; ');
+
+test('the banner names the users, the notebook URLs and whether RCTokens are checked', () => {
+    for (const s of ['alice@example.com / alice-password', 'bob@example.com   / bob-password',
+                     `${ORIGIN}/notebook/kubeflow-alice/nb1/`, `${ORIGIN}/notebook/kubeflow-bob/nb1/`,
+                     'http://127.0.0.1:5556']) {
+        assert.ok(banner.includes(s), `banner lacks ${s}:\n${banner}`);
+    }
+    assert.match(banner, /RCTokens +(on|off): /);
+});
+
+test('the printed curl command gets the gateway\'s 401 JSON over HTTP/2, not the model', async () => {
     const line = banner.split('\n').find((l) => l.trim().startsWith('curl '));
     assert.ok(line, `no curl command in:\n${banner}`);
-    const args = line.trim().split(/\s+/).slice(1);
-    const { stdout } = await run('curl', ['-sS', '--fail', '-w', '\n%{http_version}', ...args], { cwd: sourceDir });
-    const [body, version] = stdout.trimEnd().split('\n');
-    assert.equal(version, '2');
-    const echo = JSON.parse(body);
-    assert.equal(echo.upstream, 'mnist-v1');
-    assert.equal(echo.url, '/v1/models/mnist');
-    assert.equal(echo.clientCert.subjectaltname, 'URI:spiffe://cluster.local/ns/istio-system/sa/tenantgate');
+    // The shell's quoting, as a newcomer's shell would read it.
+    const { stdout } = await run('bash', ['-c', `${line.trim()} -sS -w '\\n%{http_code} %{http_version}'`],
+                                 { cwd: sourceDir });
+    const lines = stdout.trimEnd().split('\n');
+    assert.equal(lines.at(-1), '401 2');
+    assert.equal(JSON.parse(lines[0]).error, 'authentication required');
+});
+
+test('alice logs in through the IdP onto her real Jupyter and starts a kernel', async () => {
+    const b = browser();
+    const res = await b.login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
+    assert.equal(res.status, 200);
+    assert.equal(res.url, `${ORIGIN}/notebook/kubeflow-alice/nb1/tree`);
+    assert.match(res.body, /data-base-url="\/notebook\/kubeflow-alice\/nb1\/"/);
+    const xsrf = b.jar.list.find((c) => c.name === '_xsrf');
+    assert.ok(xsrf, 'Jupyter set no _xsrf cookie through the gateway');
+    const kernel = await http1(`${ORIGIN}/notebook/kubeflow-alice/nb1/api/kernels`, {
+        ca, servername: 'localhost', method: 'POST', body: '{}',
+        headers: { cookie: cookieHeader(b), 'x-xsrftoken': xsrf.value, 'content-type': 'application/json' },
+    }).then((r) => r);
+    assert.equal(kernel.status, 201, kernel.body);
+    // a kernel process of the demo now runs (Ctrl-C must end it)
+    for (let i = 0; i < 50 && !(await ours()).includes('ipykernel'); i += 1) await sleep(100);
+    assert.match(await ours(), /ipykernel_launcher/);
+});
+
+test('bob logs in onto his own Jupyter', async () => {
+    const res = await browser().login(`${ORIGIN}/notebook/kubeflow-bob/nb1/tree`, USERS.bob);
+    assert.equal(res.status, 200);
+    assert.match(res.body, /data-base-url="\/notebook\/kubeflow-bob\/nb1\/"/);
+});
+
+test('alice\'s predictions come from mnist v1 and v2 at about 95/5, over mTLS', async () => {
+    const b = browser();
+    await b.login(`${ORIGIN}${MNIST}`, USERS.alice);
+    const status = await b.get(`${ORIGIN}${MNIST}`);
+    assert.equal(status.status, 200);
+    assert.equal(status.json().model_version_status[0].state, 'AVAILABLE');
+    const versions = { 1: 0, 2: 0 };
+    for (let i = 0; i < 100; i += 1) {
+        const r = await http1(`${ORIGIN}/serving/kubeflow-alice/mnist/v1/models/mnist:predict`, {
+            ca, servername: 'localhost', method: 'POST', body: JSON.stringify({ instances: [[i, 1, 2]] }),
+            headers: { cookie: cookieHeader(b), 'content-type': 'application/json' },
+        });
+        assert.equal(r.status, 200, r.body);
+        const out = r.json();
+        assert.equal(out.predictions.length, 1);
+        versions[out.model_version] += 1;
+    }
+    assert.ok(versions[2] >= 1 && versions[2] <= 15, `v1/v2 split ${JSON.stringify(versions)}`);
+    assert.equal(versions[1] + versions[2], 100);
 });
 
 test('the http listener redirects and the admin listener is ready', async () => {
@@ -58,10 +144,16 @@ test('the http listener redirects and the admin listener is ready', async () => 
     assert.equal(ready.stdout.trim(), 'ready');
 });
 
-test('Ctrl-C stops every process of the stack', async () => {
-    const r = await demo.stop('SIGINT', 10000);
-    assert.equal(r.killed, false, 'the demo ignored SIGINT');
-    for (const port of PORTS) assert.equal(await portOpen(port), false, `port ${port} still open after Ctrl-C`);
-    const { stdout } = await run('pgrep', ['-f', 'config/demo.yaml|upstream.mjs --port 18501']).catch((e) => e);
-    assert.equal((stdout || '').trim(), '', `left behind: ${stdout}`);
+test('Ctrl-C stops every process of the stack, kernels included', () => stopDemo());
+
+test('--redis: sessions live in the Redis the demo starts, and Ctrl-C stops it too', async () => {
+    const ports = [...PORTS, 16379];
+    await startDemo(['--redis'], ports);
+    assert.match(banner, /sessions in redis \(127\.0\.0\.1:16379\)/);
+    const before = await run('redis-cli', ['-p', '16379', 'dbsize']);
+    const res = await browser().login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
+    assert.equal(res.status, 200);
+    const afterLogin = await run('redis-cli', ['-p', '16379', 'dbsize']);
+    assert.ok(Number(afterLogin.stdout) > Number(before.stdout), `no session in Redis (${afterLogin.stdout.trim()} keys)`);
+    await stopDemo(ports);
 });

@@ -29,8 +29,8 @@ function result(status, headers, raw, extra = {}) {
 /**
  * One HTTP/1.1 request (http: or https: URL). options: method, headers (object;
  * an array value sends the header several times), body (string|Buffer),
- * chunked (send the body without content-length), ca, servername, path (sent
- * verbatim instead of the URL's), timeoutMs.
+ * chunked (send the body without content-length), ca, servername, cert + key
+ * (a client certificate), path (sent verbatim instead of the URL's), timeoutMs.
  * Stops sending the body once a response arrived (an early 413 is read, not lost).
  */
 export function http1(url, options = {}) {
@@ -50,6 +50,8 @@ export function http1(url, options = {}) {
         agent: false,
         ca: options.ca,
         servername: options.servername,
+        cert: options.cert,
+        key: options.key,
         ALPNProtocols: secure ? ['http/1.1'] : undefined,
         insecureHTTPParser: false,
         maxHeaderSize: 64 * 1024,
