@@ -60,7 +60,8 @@ before(async () => {
         ports: { httpsPort, adminPort, httpPort },
     });
     // The sidecar checks RCTokens as soon as the gateway publishes their keys.
-    rctoken = await gatewayRcToken({ origin: gw.origin, ca: certs.path('edge-ca.pem'), audience: ALICE_NB1 });
+    rctoken = await gatewayRcToken({ origin: gw.origin, externalUrl: origin, ca: certs.path('edge-ca.pem'),
+                                     audience: ALICE_NB1 });
     sidecar = await startSidecar({ certs, cert: 'nb1-alice', target: `http://127.0.0.1:${jupyter.port}`,
                                    rctoken, port: sidecarPort });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
