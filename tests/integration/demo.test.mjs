@@ -160,6 +160,7 @@ test('--redis: sessions live in the Redis the demo starts, and Ctrl-C stops it t
     const res = await browser().login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
     assert.equal(res.status, 200);
     const afterLogin = await run('redis-cli', ['-p', '16379', 'dbsize']);
-    assert.ok(Number(afterLogin.stdout) > Number(before.stdout), `no session in Redis (${afterLogin.stdout.trim()} keys)`);
+    assert.ok(Number(afterLogin.stdout) > Number(before.stdout),
+              `no session in Redis (${afterLogin.stdout.trim()} keys)`);
     await stopDemo(ports);
 });
