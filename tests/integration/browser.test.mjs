@@ -60,10 +60,13 @@ before(async () => {
         ports: { httpsPort, adminPort, httpPort },
     });
     // The sidecar checks RCTokens as soon as the gateway publishes their keys.
-    rctoken = await gatewayRcToken({ origin: gw.origin, ca: certs.path('edge-ca.pem'), audience: ALICE_NB1 });
+    rctoken = await gatewayRcToken({ origin: gw.origin, externalUrl: origin, ca: certs.path('edge-ca.pem'),
+                                     audience: ALICE_NB1 });
     sidecar = await startSidecar({ certs, cert: 'nb1-alice', target: `http://127.0.0.1:${jupyter.port}`,
                                    rctoken, port: sidecarPort });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    // --no-sandbox: CI runs as root; small /dev/shm in containers: use /tmp.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+                                      args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     page.setDefaultTimeout(20000);
@@ -109,7 +112,8 @@ test('she creates a notebook and runs a cell through the kernel websocket via th
     await output.waitFor();
     assert.equal((await output.innerText()).trim(), '42');
     await screenshot('cell-output');
-    const upgrades = sidecar.log().filter((l) => l.status === 'upgrade' && /\/api\/kernels\/[^/]+\/channels$/.test(l.path));
+    const upgrades = sidecar.log().filter(
+        (l) => l.status === 'upgrade' && /\/api\/kernels\/[^/]+\/channels$/.test(l.path));
     assert.ok(upgrades.length >= 1, 'no kernel websocket went through the gateway and the sidecar');
     if (rctoken) assert.ok(upgrades.every((l) => l.rctoken?.sub === USERS.alice.username));
 });
@@ -125,7 +129,9 @@ test('after logout her notebook URL leads to the IdP again and the back button d
     // cache without asking would still find the notebook API closed).
     const answers = [];
     page.on('response', (r) => {
-        if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) answers.push(`${r.status()} ${r.url().split('?')[0]}`);
+        if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) {
+            answers.push(`${r.status()} ${r.url().split('?')[0]}`);
+        }
     });
     for (let i = 0; i < 8; i += 1) {
         if (page.url().startsWith(`${origin}${NB}`)) {
@@ -137,7 +143,8 @@ test('after logout her notebook URL leads to the IdP again and the back button d
     t.diagnostic(`pages the back button asked for: ${answers.join(' | ')}`);
     const notebook = answers.filter((a) => a.includes(`${origin}${NB}`));
     assert.ok(notebook.length > 0, `the back button never asked for her notebook:\n${answers.join('\n')}`);
-    assert.ok(notebook.every((a) => a.startsWith('302 ')), `her notebook answered after logout:\n${answers.join('\n')}`);
+    assert.ok(notebook.every((a) => a.startsWith('302 ')),
+              `her notebook answered after logout:\n${answers.join('\n')}`);
     assert.ok(page.url().startsWith(`${idp.issuer}/interaction/`), `back at ${page.url()}`);
     await page.goto(`${origin}${NB}tree`);
     assert.ok(page.url().startsWith(`${idp.issuer}/interaction/`), `not at the IdP: ${page.url()}`);

@@ -89,6 +89,12 @@ test('the printed curl command gets the gateway\'s 401 JSON over HTTP/2, not the
     const lines = stdout.trimEnd().split('\n');
     assert.equal(lines.at(-1), '401 2');
     assert.equal(JSON.parse(lines[0]).error, 'authentication required');
+    // the README's quick start shows the same command
+    const readme = readFileSync(join(sourceDir, 'README.md'), 'utf8');
+    assert.ok(readme.split('\n').includes(line.trim()), `README.md does not show: ${line.trim()}`);
+    for (const url of [`${ORIGIN}/notebook/kubeflow-alice/nb1/`, 'scripts/demo --redis']) {
+        assert.ok(readme.includes(url), `README.md does not mention ${url}`);
+    }
 });
 
 test('alice logs in through the IdP onto her real Jupyter and starts a kernel', async () => {
@@ -154,6 +160,7 @@ test('--redis: sessions live in the Redis the demo starts, and Ctrl-C stops it t
     const res = await browser().login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
     assert.equal(res.status, 200);
     const afterLogin = await run('redis-cli', ['-p', '16379', 'dbsize']);
-    assert.ok(Number(afterLogin.stdout) > Number(before.stdout), `no session in Redis (${afterLogin.stdout.trim()} keys)`);
+    assert.ok(Number(afterLogin.stdout) > Number(before.stdout),
+              `no session in Redis (${afterLogin.stdout.trim()} keys)`);
     await stopDemo(ports);
 });

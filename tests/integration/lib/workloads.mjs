@@ -65,13 +65,14 @@ export function startSidecar({ certs, cert, target, rctoken, name = `sidecar-${c
  * The RCToken check a workload with audience should do, when the gateway at
  * origin publishes RCToken keys (GET /.well-known/jwks.json answers 200);
  * else null (RCTokens are not minted yet). The issuer is the one the gateway
- * names in /.well-known/openid-configuration, else origin. ca: the edge CA file.
+ * names in /.well-known/openid-configuration, else externalUrl (the origin
+ * browsers use). ca: the edge CA file.
  */
-export async function gatewayRcToken({ origin, ca, audience }) {
+export async function gatewayRcToken({ origin, externalUrl, ca, audience }) {
     const tls = { ca: readFileSync(ca), servername: 'localhost' };
     const jwks = await http1(`${origin}/.well-known/jwks.json`, tls).catch(() => null);
     if (!jwks || jwks.status !== 200) return null;
     const meta = await http1(`${origin}/.well-known/openid-configuration`, tls).catch(() => null);
-    const issuer = meta && meta.status === 200 ? meta.json().issuer : origin;
+    const issuer = meta && meta.status === 200 ? meta.json().issuer : externalUrl;
     return { jwksUrl: `${origin}/.well-known/jwks.json`, issuer, audience, jwksCa: ca };
 }
