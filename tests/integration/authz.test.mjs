@@ -129,6 +129,11 @@ describe('the seed policy (ServiceRole + ServiceRoleBinding, verbatim)', () => {
         const res = await alice.get(`${origin()}${MNIST}`);
         const echo = echoFrom(res, 'mnist-alice');
         assert.equal(echo.headers['kubeflow-userid'], USERS.aliceFoo.username);
+        // HEAD is granted too; the same session over h2 with a plain client
+        const cookie = alice.jar.header(`${origin()}${MNIST}`, { method: 'HEAD' });
+        const head = await h2(gw.origin, { ca: certs.read('edge-ca.pem'), servername: 'localhost', method: 'HEAD',
+                                           path: MNIST, headers: { cookie } });
+        assert.equal(head.status, 200);
         const post = await alice.post(`${origin()}${MNIST}:predict`, { instances: '1' });
         assert.equal(post.status, 403);
         assert.match(post.headers['content-type'], /^application\/json/);
