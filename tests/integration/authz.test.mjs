@@ -92,7 +92,7 @@ before(async () => {
     store: sqlite:${join(dir, 'sessions.db')}
     keyFile: ${join(dir, 'session.key')}
   authorization:
-    audit: {file: ${auditFile}, sampleAllows: 1}
+    audit: {file: ${auditFile}, sampleAllows: 1, sqliteTable: true}
 `;
     // the same model server behind a rewrite: policies see the path the destination sees
     const models = { name: 'models', namespace: 'kubeflow-alice', host: ALICE_MNIST.replace('mnist', 'models'),

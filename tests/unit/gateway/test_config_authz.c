@@ -98,6 +98,10 @@ static const row_t rows[] = {
      "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
      "spec: {authorization: {audit: {file: a.jsonl}}}\n---\n" BASE,
      "test.yaml:4:*: spec.authorization.audit.file: must be an absolute path"},
+    {"settings: sqliteTable without the sqlite store",
+     "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
+     "spec: {authorization: {audit: {file: /tmp/a.jsonl, sqliteTable: true}}}\n---\n" BASE,
+     "test.yaml:4:*: spec.authorization.audit.sqliteTable: needs the sqlite session store (sessions.store)"},
     {"settings: rate without rps",
      "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
      "spec: {authorization: {rateLimits: {perUser: {burst: 3}}}}\n---\n" BASE,
