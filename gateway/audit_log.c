@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_sqlite.h"
 #include "template.h"
 #include "util/log.h"
 
@@ -15,9 +16,11 @@ struct gw_audit_log {
     pthread_mutex_t lock;
     double sample;
     atomic_uint_fast64_t allows;
+    gw_audit_sqlite_t *table; /* NULL: file only */
 };
 
-gw_audit_log_t *gw_audit_log_open(const char *path, double sample_allows, char *err, size_t err_size)
+gw_audit_log_t *gw_audit_log_open(const char *path, double sample_allows, const char *sqlite_path, char *err,
+                                  size_t err_size)
 {
     gw_audit_log_t *log = calloc(1, sizeof(*log));
     if (log == NULL) {
@@ -26,6 +29,11 @@ gw_audit_log_t *gw_audit_log_open(const char *path, double sample_allows, char *
     }
     if ((log->fp = fopen(path, "a")) == NULL) {
         snprintf(err, err_size, "audit file %s: %s", path, strerror(errno));
+        free(log);
+        return NULL;
+    }
+    if (sqlite_path != NULL && (log->table = gw_audit_sqlite_open(sqlite_path, err, err_size)) == NULL) {
+        fclose(log->fp);
         free(log);
         return NULL;
     }
@@ -39,6 +47,7 @@ void gw_audit_log_close(gw_audit_log_t *log)
 {
     if (log == NULL)
         return;
+    gw_audit_sqlite_close(log->table);
     fclose(log->fp);
     pthread_mutex_destroy(&log->lock);
     free(log);
@@ -93,6 +102,8 @@ void gw_audit_log_write(gw_audit_log_t *log, const gw_audit_record_t *r)
     p += r->rule >= 0 ? sprintf(p, ",\"rule\":%ld", r->rule) : sprintf(p, ",\"rule\":null");
     p = put_string(p, "reason", r->reason, text_len(r->reason), 0);
     p += sprintf(p, ",\"audit\":%s}\n", r->audit ? "true" : "false");
+    if (log->table != NULL)
+        gw_audit_sqlite_add(log->table, when, r);
     pthread_mutex_lock(&log->lock);
     fwrite(line, 1, (size_t)(p - line), log->fp);
     fflush(log->fp);

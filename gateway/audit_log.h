@@ -11,8 +11,12 @@
 
 typedef struct gw_audit_log gw_audit_log_t;
 
-/** Opens (appends to) path; sample_allows in 0..1 is the share of allows recorded. NULL + err on failure. */
-gw_audit_log_t *gw_audit_log_open(const char *path, double sample_allows, char *err, size_t err_size);
+/**
+ * Opens (appends to) path; sample_allows in 0..1 is the share of allows recorded; sqlite_path non-NULL also
+ * records into the table tenantgate_audit of that database (audit_sqlite.h). NULL + err on failure.
+ */
+gw_audit_log_t *gw_audit_log_open(const char *path, double sample_allows, const char *sqlite_path, char *err,
+                                  size_t err_size);
 
 /** Closes the file (NULL is allowed). */
 void gw_audit_log_close(gw_audit_log_t *log);

@@ -7,6 +7,7 @@
 
 #include "audit_log.h"
 #include "auth_handler.h"
+#include "authservice/store.h"
 #include "error_page.h"
 #include "rate_limit.h"
 #include "static_assets.h"
@@ -18,6 +19,18 @@ struct gw_authorizer {
     gw_rate_limit_t *limits; /* NULL: no rate limits */
 };
 
+/* The audit trail: the file, and the table of the sqlite session database when asked for. */
+static int open_audit(gw_authorizer_t *a, const gw_settings_t *s, char *err, size_t err_size)
+{
+    as_store_url_t url = {0};
+    if (s->authorization.audit_table && as_store_url_parse(s->auth.store, &url, err, err_size) != 0)
+        return -1;
+    a->audit = gw_audit_log_open(s->authorization.audit_file, s->authorization.audit_sample_allows,
+                                 s->authorization.audit_table ? url.path : NULL, err, err_size);
+    as_store_url_free(&url);
+    return a->audit != NULL ? 0 : -1;
+}
+
 gw_authorizer_t *gw_authorizer_new(const gw_config_t *config, char *err, size_t err_size)
 {
     const gw_settings_t *s = &config->settings;
@@ -27,9 +40,7 @@ gw_authorizer_t *gw_authorizer_new(const gw_config_t *config, char *err, size_t 
         gw_authorizer_free(a);
         return NULL;
     }
-    if (s->authorization.audit_file != NULL &&
-        (a->audit = gw_audit_log_open(s->authorization.audit_file, s->authorization.audit_sample_allows, err,
-                                      err_size)) == NULL) {
+    if (s->authorization.audit_file != NULL && open_audit(a, s, err, err_size) != 0) {
         gw_authorizer_free(a);
         return NULL;
     }
@@ -61,7 +72,7 @@ const gw_policy_t *gw_authorizer_policy(const gw_authorizer_t *a)
 
 static const char *user_of(const as_identity_t *identity)
 {
-    return identity->userid != NULL ? identity->userid : "(not signed in)";
+    return identity->userid != NULL ? identity->userid : "nobody (you are not signed in)";
 }
 
 static void send_forbidden(h2o_req_t *req, const gw_authorize_request_t *r)
@@ -126,8 +137,8 @@ int gw_authorize(gw_authorizer_t *a, h2o_req_t *req, const gw_authorize_request_
         .host_len = req->authority.len,
         .method = req->method.base,
         .method_len = req->method.len,
-        .path = r->path,
-        .path_len = r->path_len,
+        .path = r->upstream_path,
+        .path_len = r->upstream_path_len,
         .header = r->header,
         .ctx = req,
         .identity = r->identity,

@@ -29,8 +29,11 @@ const gw_policy_t *gw_authorizer_policy(const gw_authorizer_t *authorizer);
 /** What gw_authorize needs besides the h2o request. */
 typedef struct {
     const gw_service_entry_t *service; /* the routed destination */
-    const char *path;                  /* normalised, without the query */
+    const char *path;                  /* as asked: normalised, without the query (403 page, audit) */
     size_t path_len;
+    const char *upstream_path; /* as the destination sees it (after rewrite.uri), without the query: what
+                                  policies match, as a sidecar would */
+    size_t upstream_path_len;
     const as_identity_t *identity;
     const char *request_id;
     const char *const *api_prefixes; /* for the API-client test, NULL-terminated or NULL */

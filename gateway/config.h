@@ -86,6 +86,7 @@ typedef struct {
         char *gateway_principal;      /* authorization.gatewayPrincipal: the ingress' own peer identity */
         char *audit_file;             /* authorization.audit.file: JSON lines, NULL = no audit trail */
         double audit_sample_allows;   /* authorization.audit.sampleAllows: 0..1, default 0 */
+        int audit_table;              /* authorization.audit.sqliteTable: also a table in the sqlite store */
         double user_rate, user_burst; /* rateLimits.perUser: requests/s and bucket size, 0 = off */
         double namespace_rate, namespace_burst; /* rateLimits.perNamespace */
     } authorization;

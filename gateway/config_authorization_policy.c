@@ -1,4 +1,6 @@
 /* kind AuthorizationPolicy (security.istio.io/v1beta1): ALLOW / DENY / AUDIT rules for a namespace. */
+#include <stddef.h>
+
 #include "config_kinds.h"
 
 static const gw__cfg_choice_t actions[] = {
@@ -31,53 +33,59 @@ static const gw_yaml_node_t *wrapped(gw__cfg_t *c, const gw_yaml_node_t *node, c
     return inner;
 }
 
+/* A source or operation: {NAME: {field: [strings], ...}}, every field a gw_strings_t at its offset. */
+typedef struct {
+    const char *wrapper;            /* "source" | "operation" */
+    const char *const *fields;      /* NULL-terminated, in the order of offsets */
+    const size_t *offsets;          /* of each field's gw_strings_t in the output */
+    const char *const *unsupported; /* NULL-terminated */
+    size_t mark_offset;             /* of the entry's gw_config_mark_t */
+} string_lists_t;
+
+static int decode_string_lists(gw__cfg_t *c, const gw_yaml_node_t *node, const string_lists_t *shape,
+                               void *out)
+{
+    unsigned char *base = out;
+    *(gw_config_mark_t *)(base + shape->mark_offset) = gw__cfg_mark(c, node);
+    const gw_yaml_node_t *inner = wrapped(c, node, shape->wrapper);
+    if (inner == NULL)
+        return -1;
+    size_t saved = gw__cfg_push(c, shape->wrapper);
+    int rc = gw__cfg_fields(c, inner, shape->fields, shape->unsupported);
+    for (size_t i = 0; rc == 0 && shape->fields[i] != NULL; ++i)
+        if (gw__cfg_strings(c, inner, shape->fields[i], 0, (gw_strings_t *)(base + shape->offsets[i])) < 0)
+            rc = -1;
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
 static int decode_source(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)
 {
     static const char *const fields[] = {"requestPrincipals", "notRequestPrincipals", "namespaces",
                                          "notNamespaces", NULL};
+    static const size_t offsets[] = {
+        offsetof(gw_authz_source_t, request_principals), offsetof(gw_authz_source_t, not_request_principals),
+        offsetof(gw_authz_source_t, namespaces), offsetof(gw_authz_source_t, not_namespaces)};
     static const char *const unsupported[] = {"principals",  "notPrincipals",  "ipBlocks",
                                               "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks",
                                               NULL};
-    gw_authz_source_t *source = out;
-    source->mark = gw__cfg_mark(c, node);
-    const gw_yaml_node_t *inner = wrapped(c, node, "source");
-    if (inner == NULL)
-        return -1;
-    size_t saved = gw__cfg_push(c, "source");
-    int rc =
-        gw__cfg_fields(c, inner, fields, unsupported) != 0 ||
-                gw__cfg_strings(c, inner, "requestPrincipals", 0, &source->request_principals) < 0 ||
-                gw__cfg_strings(c, inner, "notRequestPrincipals", 0, &source->not_request_principals) < 0 ||
-                gw__cfg_strings(c, inner, "namespaces", 0, &source->namespaces) < 0 ||
-                gw__cfg_strings(c, inner, "notNamespaces", 0, &source->not_namespaces) < 0
-            ? -1
-            : 0;
-    gw__cfg_pop(c, saved);
-    return rc;
+    static const string_lists_t shape = {"source", fields, offsets, unsupported,
+                                         offsetof(gw_authz_source_t, mark)};
+    return decode_string_lists(c, node, &shape, out);
 }
 
 static int decode_operation(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)
 {
     static const char *const fields[] = {"hosts", "notHosts", "methods", "notMethods",
                                          "paths", "notPaths", NULL};
+    static const size_t offsets[] = {
+        offsetof(gw_authz_operation_t, hosts),   offsetof(gw_authz_operation_t, not_hosts),
+        offsetof(gw_authz_operation_t, methods), offsetof(gw_authz_operation_t, not_methods),
+        offsetof(gw_authz_operation_t, paths),   offsetof(gw_authz_operation_t, not_paths)};
     static const char *const unsupported[] = {"ports", "notPorts", NULL};
-    gw_authz_operation_t *op = out;
-    op->mark = gw__cfg_mark(c, node);
-    const gw_yaml_node_t *inner = wrapped(c, node, "operation");
-    if (inner == NULL)
-        return -1;
-    size_t saved = gw__cfg_push(c, "operation");
-    int rc = gw__cfg_fields(c, inner, fields, unsupported) != 0 ||
-                     gw__cfg_strings(c, inner, "hosts", 0, &op->hosts) < 0 ||
-                     gw__cfg_strings(c, inner, "notHosts", 0, &op->not_hosts) < 0 ||
-                     gw__cfg_strings(c, inner, "methods", 0, &op->methods) < 0 ||
-                     gw__cfg_strings(c, inner, "notMethods", 0, &op->not_methods) < 0 ||
-                     gw__cfg_strings(c, inner, "paths", 0, &op->paths) < 0 ||
-                     gw__cfg_strings(c, inner, "notPaths", 0, &op->not_paths) < 0
-                 ? -1
-                 : 0;
-    gw__cfg_pop(c, saved);
-    return rc;
+    static const string_lists_t shape = {"operation", fields, offsets, unsupported,
+                                         offsetof(gw_authz_operation_t, mark)};
+    return decode_string_lists(c, node, &shape, out);
 }
 
 static int decode_rule(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)

@@ -81,37 +81,33 @@ int gw__cfg_map_list(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, u
     return 1;
 }
 
-/* {key, values, notValues}: an AuthorizationPolicy `when` entry. */
-int gw__decode_authz_when(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)
+/* {key, values[, notValues]}: with_not allows notValues and needs one of the two, else values is required. */
+static int decode_condition(gw__cfg_t *c, const gw_yaml_node_t *node, gw_authz_condition_t *cond,
+                            int with_not)
 {
-    static const char *const fields[] = {"key", "values", "notValues", NULL};
-    gw_authz_condition_t *cond = out;
+    static const char *const when_fields[] = {"key", "values", "notValues", NULL};
+    static const char *const constraint_fields[] = {"key", "values", NULL};
     char *key;
-    if (gw__cfg_fields(c, node, fields, NULL) != 0 ||
+    if (gw__cfg_fields(c, node, with_not ? when_fields : constraint_fields, NULL) != 0 ||
         gw__cfg_string(c, node, "key", GW__CFG_REQUIRED, &key) < 0)
         return -1;
     size_t saved = gw__cfg_push(c, "key");
     int rc = gw__decode_authz_key(c, gw__cfg_get(node, "key"), key, cond);
     gw__cfg_pop(c, saved);
-    if (rc != 0 || gw__cfg_strings(c, node, "values", 0, &cond->values) < 0 ||
-        gw__cfg_strings(c, node, "notValues", 0, &cond->not_values) < 0)
+    if (rc != 0 || gw__cfg_strings(c, node, "values", with_not ? 0 : GW__CFG_REQUIRED, &cond->values) < 0 ||
+        (with_not && gw__cfg_strings(c, node, "notValues", 0, &cond->not_values) < 0))
         return -1;
     if (cond->values.count == 0 && cond->not_values.count == 0)
         return gw__cfg_fail(c, node, "needs values or notValues");
     return 0;
 }
 
-/* {key, values}: a ServiceRole constraint. */
+int gw__decode_authz_when(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)
+{
+    return decode_condition(c, node, out, 1);
+}
+
 int gw__decode_authz_constraint(gw__cfg_t *c, const gw_yaml_node_t *node, void *out)
 {
-    static const char *const fields[] = {"key", "values", NULL};
-    gw_authz_condition_t *cond = out;
-    char *key;
-    if (gw__cfg_fields(c, node, fields, NULL) != 0 ||
-        gw__cfg_string(c, node, "key", GW__CFG_REQUIRED, &key) < 0)
-        return -1;
-    size_t saved = gw__cfg_push(c, "key");
-    int rc = gw__decode_authz_key(c, gw__cfg_get(node, "key"), key, cond);
-    gw__cfg_pop(c, saved);
-    return rc != 0 || gw__cfg_strings(c, node, "values", GW__CFG_REQUIRED, &cond->values) < 0 ? -1 : 0;
+    return decode_condition(c, node, out, 0);
 }

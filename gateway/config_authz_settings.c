@@ -7,7 +7,7 @@
 
 static int decode_audit(gw__cfg_t *c, const gw_yaml_node_t *authz, gw_settings_t *s)
 {
-    static const char *const fields[] = {"file", "sampleAllows", NULL};
+    static const char *const fields[] = {"file", "sampleAllows", "sqliteTable", NULL};
     const gw_yaml_node_t *audit = gw__cfg_get(authz, "audit");
     if (audit == NULL)
         return 0;
@@ -15,14 +15,20 @@ static int decode_audit(gw__cfg_t *c, const gw_yaml_node_t *authz, gw_settings_t
     char *sample = NULL;
     int rc = gw__cfg_fields(c, audit, fields, NULL) != 0 ||
                      gw__cfg_string(c, audit, "file", GW__CFG_REQUIRED, &s->authorization.audit_file) < 0 ||
-                     gw__cfg_string(c, audit, "sampleAllows", 0, &sample) < 0
+                     gw__cfg_string(c, audit, "sampleAllows", 0, &sample) < 0 ||
+                     gw__cfg_bool(c, audit, "sqliteTable", 0, &s->authorization.audit_table) < 0
                  ? -1
                  : 0;
     if (rc == 0 && s->authorization.audit_file[0] != '/') {
         gw__cfg_push(c, "file");
         rc = gw__cfg_fail(c, gw__cfg_get(audit, "file"), "must be an absolute path");
     }
-    if (rc == 0 && sample != NULL) {
+    if (rc == 0 && s->authorization.audit_table &&
+        (!s->auth.enabled || s->auth.store == NULL || strncmp(s->auth.store, "sqlite:", 7) != 0)) {
+        gw__cfg_push(c, "sqliteTable");
+        rc = gw__cfg_fail(c, gw__cfg_get(audit, "sqliteTable"),
+                          "needs the sqlite session store (sessions.store)");
+    } else if (rc == 0 && sample != NULL) {
         char *end;
         double value = strtod(sample, &end);
         gw__cfg_push(c, "sampleAllows");

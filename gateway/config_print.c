@@ -249,6 +249,45 @@ static void print_routes(FILE *fp, const gw_config_t *config)
     }
 }
 
+static void print_bucket(FILE *fp, double rate, double burst)
+{
+    if (rate > 0)
+        fprintf(fp, "%g/s burst %g", rate, burst);
+    else
+        fputs("off", fp);
+}
+
+static void print_authorization(FILE *fp, const gw_config_t *config)
+{
+    static const char *const actions[] = {"ALLOW", "DENY", "AUDIT"};
+    const gw_settings_t *s = &config->settings;
+    fprintf(fp, "authorization:\n  gateway principal: %s\n  audit: ", s->authorization.gateway_principal);
+    if (s->authorization.audit_file != NULL)
+        fprintf(fp, "%s, sample allows %g\n", s->authorization.audit_file,
+                s->authorization.audit_sample_allows);
+    else
+        fputs("off\n", fp);
+    fputs("  rate limits: per user ", fp);
+    print_bucket(fp, s->authorization.user_rate, s->authorization.user_burst);
+    fputs(", per namespace ", fp);
+    print_bucket(fp, s->authorization.namespace_rate, s->authorization.namespace_burst);
+    fputc('\n', fp);
+    for (size_t i = 0; i < config->authorization_policy_count; ++i) {
+        const gw_authorization_policy_t *p = &config->authorization_policies[i];
+        fprintf(fp, "  %s/%s AuthorizationPolicy %s, %zu rules\n", p->meta.namespace_, p->meta.name,
+                actions[p->action], p->rule_count);
+    }
+    for (size_t i = 0; i < config->service_role_count; ++i) {
+        const gw_service_role_t *r = &config->service_roles[i];
+        fprintf(fp, "  %s/%s ServiceRole, %zu rules\n", r->meta.namespace_, r->meta.name, r->rule_count);
+    }
+    for (size_t i = 0; i < config->service_role_binding_count; ++i) {
+        const gw_service_role_binding_t *b = &config->service_role_bindings[i];
+        fprintf(fp, "  %s/%s ServiceRoleBinding -> %s, %zu subjects\n", b->meta.namespace_, b->meta.name,
+                b->role, b->subject_count);
+    }
+}
+
 void gw_config_print_summary(const gw_config_t *config, void *out)
 {
     FILE *fp = out;
@@ -260,4 +299,5 @@ void gw_config_print_summary(const gw_config_t *config, void *out)
     print_services(fp, config);
     print_rules(fp, config);
     print_routes(fp, config);
+    print_authorization(fp, config);
 }

@@ -284,12 +284,15 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
 
 /* Policy decision for the routed destination (authorize.c): 1 when req was answered (403, 429). */
 static int authorize(gw_generation_t *generation, h2o_req_t *req, const gw_route_target_t *target,
-                     const char *path, size_t path_len, const as_identity_t *identity, const char *request_id)
+                     const char *path, size_t path_len, const char *upstream, size_t upstream_len,
+                     const as_identity_t *identity, const char *request_id)
 {
     gw_authorize_request_t request = {
         .service = gw_config_find_service(generation->config, target->config->host),
         .path = path,
         .path_len = path_len,
+        .upstream_path = upstream,
+        .upstream_path_len = upstream_len,
         .identity = identity,
         .request_id = request_id,
         .api_prefixes = generation->auth != NULL ? generation->auth->api_prefixes : NULL,
@@ -350,7 +353,9 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
     const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route, identity.userid);
-    if (authorize(generation->generation, req, target, path, path_only, &identity, request_id))
+    h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
+    if (authorize(generation->generation, req, target, path, path_only, target_path.base,
+                  target_path.len - (path_len - path_only), &identity, request_id))
         return 0;
 
     strip_client_identity_headers(settings, req);
@@ -371,7 +376,6 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     *ref = (request_ref_t){state, generation, req, target, endpoint};
     ++generation->requests;
     gw_inflight_begin();
-    h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
     gw_mirror_send(generation->upstream, route, req, target_path); /* when the route mirrors: a copy */
     h2o_reprocess_request(req, req->method, req->scheme, req->authority, target_path, overrides, 0);
     return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "policy.h"
 
 static void check(int ok)
 {
@@ -52,6 +53,34 @@ static void check_config(const gw_config_t *config)
               &config->destination_rules[i]);
 }
 
+/* The policies compile, and a request to every ServiceEntry gets a decision with a reason. */
+static void decide_everywhere(const gw_config_t *config)
+{
+    static const char *const groups[] = {"team-ml"};
+    as_identity_t who = {.source = AS_IDENTITY_SESSION,
+                         .subject = "alice@foo.com",
+                         .issuer = "https://idp",
+                         .userid = "alice@foo.com",
+                         .groups = groups,
+                         .group_count = 1};
+    gw_policy_t *policy = gw_policy_new(config);
+    check(policy != NULL);
+    for (size_t i = 0; i < config->service_entry_count; ++i) {
+        gw_policy_request_t request = {.service = &config->service_entries[i],
+                                       .host = "h:1",
+                                       .host_len = 3,
+                                       .method = "GET",
+                                       .method_len = 3,
+                                       .path = "/v1/x",
+                                       .path_len = 5,
+                                       .identity = &who};
+        gw_policy_decision_t d;
+        gw_policy_decide(policy, &request, &d);
+        check(d.reason != NULL && (d.allowed == 0 || d.allowed == 1));
+    }
+    gw_policy_free(policy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[GW_CONFIG_ERROR_SIZE];
@@ -67,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gw_config_print_summary(config, out);
         fclose(out);
     }
+    decide_everywhere(config);
     gw_config_retain(config);
     gw_config_release(config);
     gw_config_release(config);

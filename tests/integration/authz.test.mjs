@@ -16,7 +16,7 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { sourceDir } from './lib/procs.mjs';
-import { standardServices } from './lib/stack.mjs';
+import { ALICE_MNIST, standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const MNIST = '/serving/kubeflow-alice/mnist/v1/models/mnist';
@@ -42,6 +42,12 @@ spec:
   rules:
   - to: [{operation: {paths: ["/notebook/kubeflow-alice/*"]}}]
     when: [{key: "request.auth.claims[groups]", values: [kubeflow-alice-editors]}]
+`, `apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata: {name: models, namespace: kubeflow-alice}
+spec:
+  rules:
+  - to: [{operation: {paths: ["/v1/models/*"], methods: [GET]}}]
 `, `apiVersion: security.istio.io/v1beta1
 kind: AuthorizationPolicy
 metadata: {name: owner, namespace: kubeflow-bob}
@@ -86,9 +92,14 @@ before(async () => {
     store: sqlite:${join(dir, 'sessions.db')}
     keyFile: ${join(dir, 'session.key')}
   authorization:
-    audit: {file: ${auditFile}, sampleAllows: 1}
+    audit: {file: ${auditFile}, sampleAllows: 1, sqliteTable: true}
 `;
-    const config = (ports) => tfServing(edgeConfig({ ...ports, certs, services: standardServices(up), spec,
+    // the same model server behind a rewrite: policies see the path the destination sees
+    const models = { name: 'models', namespace: 'kubeflow-alice', host: ALICE_MNIST.replace('mnist', 'models'),
+                     port: up['mnist-alice'].port, prefix: '/models/kubeflow-alice/mnist/', rewrite: '/v1/models/mnist',
+                     sni: ALICE_MNIST };
+    const services = [...standardServices(up), models];
+    const config = (ports) => tfServing(edgeConfig({ ...ports, certs, services, spec,
                                                      extraDocs: [...seedDocs, ...notebookPolicies] }));
     gw = await startGateway({ config, ports: { adminPort, httpsPort, httpPort }, name: 'authz-gateway' });
 });
@@ -129,6 +140,11 @@ describe('the seed policy (ServiceRole + ServiceRoleBinding, verbatim)', () => {
         const res = await alice.get(`${origin()}${MNIST}`);
         const echo = echoFrom(res, 'mnist-alice');
         assert.equal(echo.headers['kubeflow-userid'], USERS.aliceFoo.username);
+        // HEAD is granted too; the same session over h2 with a plain client
+        const cookie = alice.jar.header(`${origin()}${MNIST}`, { method: 'HEAD' });
+        const head = await h2(gw.origin, { ca: certs.read('edge-ca.pem'), servername: 'localhost', method: 'HEAD',
+                                           path: MNIST, headers: { cookie } });
+        assert.equal(head.status, 200);
         const post = await alice.post(`${origin()}${MNIST}:predict`, { instances: '1' });
         assert.equal(post.status, 403);
         assert.match(post.headers['content-type'], /^application\/json/);
@@ -196,6 +212,17 @@ describe('notebooks under AuthorizationPolicy', () => {
         const del = await h2(gw.origin, { ca: certs.read('edge-ca.pem'), servername: 'localhost', method: 'DELETE',
                                           path: BOB_NB });
         assert.equal(del.status, 401);
+    });
+});
+
+describe('policies match the path the destination sees', () => {
+    test('an ALLOW on /v1/models/* covers a route rewritten to it, and nothing else', async () => {
+        const bob = await loggedIn(USERS.bob);
+        const res = await bob.get(`${origin()}/models/kubeflow-alice/mnist/`);
+        assert.equal(echoFrom(res, 'mnist-alice').url, '/v1/models/mnist');
+        const post = await bob.post(`${origin()}/models/kubeflow-alice/mnist/`, { x: '1' });
+        assert.equal(post.status, 403);
+        assertForbiddenPage(await bob.get(`${origin()}${MNIST}`), USERS.bob, 'GET', MNIST);
     });
 });
 

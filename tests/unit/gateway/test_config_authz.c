@@ -98,6 +98,10 @@ static const row_t rows[] = {
      "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
      "spec: {authorization: {audit: {file: a.jsonl}}}\n---\n" BASE,
      "test.yaml:4:*: spec.authorization.audit.file: must be an absolute path"},
+    {"settings: sqliteTable without the sqlite store",
+     "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
+     "spec: {authorization: {audit: {file: /tmp/a.jsonl, sqliteTable: true}}}\n---\n" BASE,
+     "test.yaml:4:*: spec.authorization.audit.sqliteTable: needs the sqlite session store (sessions.store)"},
     {"settings: rate without rps",
      "apiVersion: tenantgate.io/v1alpha1\nkind: TenantGate\nmetadata: {name: t}\n"
      "spec: {authorization: {rateLimits: {perUser: {burst: 3}}}}\n---\n" BASE,
@@ -138,6 +142,17 @@ static void test_loads(void **state)
     assert_int_equal(config->authorization_policies[0].action, GW_AUTHZ_DENY);
     assert_int_equal(config->authorization_policies[0].rules[0].when[0].kind, GW_AUTHZ_KEY_PRINCIPAL);
     assert_string_equal(config->settings.authorization.gateway_principal, "istio-ingress-service-account");
+    char *text = NULL;
+    size_t size = 0;
+    FILE *fp = open_memstream(&text, &size);
+    gw_config_print_summary(config, fp);
+    fclose(fp);
+    assert_non_null(strstr(text,
+                           "authorization:\n  gateway principal: istio-ingress-service-account\n"
+                           "  audit: off\n  rate limits: per user off, per namespace off\n"
+                           "  alice/p AuthorizationPolicy DENY, 1 rules\n  alice/r ServiceRole, 1 rules\n"
+                           "  alice/b ServiceRoleBinding -> r, 1 subjects\n"));
+    free(text);
     gw_config_release(config);
 }
 
