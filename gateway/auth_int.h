@@ -144,6 +144,15 @@ int gw__auth_logout_check(h2o_req_t *req, const char *request_id);
  */
 void gw__auth_maybe_refresh(gw_auth_worker_t *w, const as_session_record_t *r, const char *key);
 
+/** Remembers req's client connection when req is a websocket request of session key (auth_websockets.c). */
+void gw__auth_ws_track(h2o_req_t *req, const char *key);
+
+/** Shuts down this worker's websocket connections of session key; returns how many. */
+size_t gw__auth_ws_close(const char *key);
+
+/** Closes this worker's websockets whose session record is gone (reads each tracked session's record). */
+void gw__auth_ws_recheck(gw_auth_worker_t *w);
+
 /** POST /authservice/backchannel-logout (auth_backchannel.c). */
 void gw__auth_start_backchannel(gw_auth_op_t *op);
 

@@ -82,7 +82,8 @@ static void on_session_get(void *data, as_store_status_t status, const char *val
 int gw__auth_end_session(gw_auth_worker_t *w, const char *key, as_store_cb cb, void *data)
 {
     as_session_cache_invalidate(w->auth->cache, key);
-    as_session_ended_publish(w->store, key, gw__auth_wall_ms()); /* other replicas' caches */
+    as_session_ended_publish(w->store, key, gw__auth_wall_ms()); /* other workers and replicas */
+    gw__auth_ws_close(key);
     char *seen = gw__auth_seen_key(key), *stored = gw__auth_prefixed("session:", key);
     if (seen != NULL)
         as_store_del(w->store, seen, gw__auth_ignore_result, NULL);
