@@ -2,8 +2,10 @@
 // on for the gateway's client) posts a logout token to
 // /authservice/backchannel-logout when the user's IdP sessions end; the
 // gateway verifies it and ends the matching sessions. Bad requests get 400
-// JSON, never a change.
+// JSON, never a change. The IdP posts through a relay here that keeps a copy
+// of each logout token (to replay one).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { before, test } from 'node:test';
 import { echoFrom } from './lib/checks.mjs';
 import { http1 } from './lib/http.mjs';
@@ -14,8 +16,29 @@ const NB = '/notebook/kubeflow-alice/nb1/';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/';
 
 let s;
+const relayed = []; // logout tokens the IdP sent
+
+/** Forwards the IdP's back-channel POSTs to the gateway, keeping each logout token. */
+function startRelay() {
+    const server = http.createServer((req, res) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', async () => {
+            const body = Buffer.concat(chunks).toString();
+            relayed.push(new URLSearchParams(body).get('logout_token'));
+            const answer = await post(body).catch(() => ({ status: 502 }));
+            res.writeHead(answer.status, { 'cache-control': 'no-store' });
+            res.end();
+        });
+    });
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+        server.unref();
+        resolve(`http://127.0.0.1:${server.address().port}/backchannel`);
+    }));
+}
+
 before(async () => {
-    s = await startLoginStack({ sessions: { cacheTtl: '30s' }, backchannel: true });
+    s = await startLoginStack({ sessions: { cacheTtl: '30s' }, backchannel: await startRelay() });
 });
 
 /** GET path on the gateway with session id: 200 or 302 (sent to log in). */
@@ -49,6 +72,13 @@ test('an IdP-side logout of alice ends both her gateway sessions (even cached), 
 
     assert.equal(await statusWith(a1), 302);
     assert.equal(await statusWith(a2), 302);
+    assert.equal(await statusWith(b, BOB_NB), 200);
+
+    // a logout token is accepted once: the same token again is refused (and changes nothing)
+    assert.equal(relayed.length, 2);
+    const replay = await post(`logout_token=${relayed[0]}`);
+    assert.equal(replay.status, 400);
+    assert.match(replay.json().error_description, /replayed/);
     assert.equal(await statusWith(b, BOB_NB), 200);
 });
 

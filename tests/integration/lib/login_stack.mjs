@@ -24,7 +24,8 @@ import { startUpstream } from './upstream.mjs';
  *   sessions     sessions members every replica gets
  *   scopes       oidc.scopes (default: the gateway's default)
  *   idp          more startIdp options (token lifetimes...)
- *   backchannel  register the first replica's /authservice/backchannel-logout with the IdP
+ *   backchannel  true: register the first replica's /authservice/backchannel-logout with the IdP;
+ *                a URL string: register that one instead (a relay)
  * Resolves {certs, idp, redis, gw: {name: gateway}, origin(name), newBrowser(), sessionOf(browser),
  * get(name, path, id)} where get is a plain HTTP/1.1 GET with only the session cookie.
  */
@@ -51,8 +52,9 @@ export async function startLoginStack({ replicas = { a: {} }, sessions = {}, sco
         clientSecret,
         redirectUris: [`${external}/authservice/callback`],
         postLogoutRedirectUris: [`${external}/`],
-        ...(backchannel ? { backchannelLogoutUri: `${external}/authservice/backchannel-logout`,
-                            backchannelCa: certs.path('edge-ca.pem') } : {}),
+        ...(backchannel === true ? { backchannelLogoutUri: `${external}/authservice/backchannel-logout`,
+                                     backchannelCa: certs.path('edge-ca.pem') } : {}),
+        ...(typeof backchannel === 'string' ? { backchannelLogoutUri: backchannel } : {}),
         ...idpOptions,
     });
     const gw = {};
