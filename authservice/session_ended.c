@@ -34,6 +34,8 @@ int as_session_ended_publish(as_store_t *store, const char *key, int64_t now_ms)
 typedef struct {
     as_session_cache_t *cache;
     int64_t cache_now_ms;
+    as_session_ended_cb on_ended;
+    void *data;
 } poll_t;
 
 static void on_members(void *data, as_store_status_t status, const char *const *members, const size_t *lens,
@@ -49,11 +51,14 @@ static void on_members(void *data, as_store_status_t status, const char *const *
             as_cached_session_release(cached);
             as_session_cache_invalidate(poll->cache, members[i]);
         }
+        if (poll->on_ended != NULL)
+            poll->on_ended(poll->data, members[i]);
     }
     free(poll);
 }
 
-int as_session_ended_poll(as_store_t *store, as_session_cache_t *cache, int64_t now_ms, int64_t cache_now_ms)
+int as_session_ended_poll(as_store_t *store, as_session_cache_t *cache, int64_t now_ms, int64_t cache_now_ms,
+                          as_session_ended_cb on_ended, void *data)
 {
     int rc = 0;
     for (int back = 0; back < 2; ++back) {
@@ -62,7 +67,7 @@ int as_session_ended_poll(as_store_t *store, as_session_cache_t *cache, int64_t 
         poll_t *poll = malloc(sizeof(*poll));
         if (poll == NULL)
             return -1;
-        *poll = (poll_t){cache, cache_now_ms};
+        *poll = (poll_t){cache, cache_now_ms, on_ended, data};
         if (as_store_set_members(store, name, on_members, poll) != 0) {
             free(poll);
             rc = -1;

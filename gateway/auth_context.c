@@ -118,22 +118,46 @@ void gw_auth_free(gw_auth_t *auth)
     free(auth);
 }
 
+static void close_websockets(void *data, const char *key)
+{
+    (void)data;
+    gw__auth_ws_close(key);
+}
+
 static void on_logout_poll(uv_timer_t *timer)
 {
     gw_auth_worker_t *w = timer->data;
-    as_session_ended_poll(w->store, w->auth->cache, gw__auth_wall_ms(), gw__auth_now_ms());
+    as_session_ended_poll(w->store, w->auth->cache, gw__auth_wall_ms(), gw__auth_now_ms(), close_websockets,
+                          NULL);
 }
 
-/* Polls the ended-session feed so that a logout on another replica is not served from this cache. */
-static void start_logout_poll(gw_auth_worker_t *w, uv_loop_t *loop)
+static void on_websocket_recheck(uv_timer_t *timer)
 {
-    uint64_t every = w->auth->settings->logout_poll_ms;
-    if (w->store == NULL || every == 0 || (w->logout_poll = malloc(sizeof(*w->logout_poll))) == NULL)
+    gw__auth_ws_recheck(timer->data);
+}
+
+/* A repeating timer that never keeps the loop alive; NULL when memory is short. */
+static uv_timer_t *start_timer(gw_auth_worker_t *w, uv_loop_t *loop, uv_timer_cb cb, uint64_t every)
+{
+    uv_timer_t *timer = malloc(sizeof(*timer));
+    if (timer == NULL)
+        return NULL;
+    uv_timer_init(loop, timer);
+    timer->data = w;
+    uv_timer_start(timer, cb, every, every);
+    uv_unref((uv_handle_t *)timer);
+    return timer;
+}
+
+/* Polls the ended-session feed (a logout on another worker or replica: cache entries, websockets), and
+ * re-checks the sessions of this worker's websockets. */
+static void start_timers(gw_auth_worker_t *w, uv_loop_t *loop)
+{
+    if (w->store == NULL)
         return;
-    uv_timer_init(loop, w->logout_poll);
-    w->logout_poll->data = w;
-    uv_timer_start(w->logout_poll, on_logout_poll, every, every);
-    uv_unref((uv_handle_t *)w->logout_poll);
+    if (w->auth->settings->logout_poll_ms != 0)
+        w->logout_poll = start_timer(w, loop, on_logout_poll, w->auth->settings->logout_poll_ms);
+    w->websocket_recheck = start_timer(w, loop, on_websocket_recheck, GW_AUTH_WEBSOCKET_RECHECK_MS);
 }
 
 static void free_handle(uv_handle_t *handle)
@@ -157,7 +181,7 @@ gw_auth_worker_t *gw_auth_worker_new(gw_auth_t *auth, uv_loop_t *loop)
         free(w);
         return NULL;
     }
-    start_logout_poll(w, loop);
+    start_timers(w, loop);
     return w;
 }
 
@@ -167,6 +191,8 @@ void gw_auth_worker_free(gw_auth_worker_t *w)
         return;
     if (w->logout_poll != NULL)
         uv_close((uv_handle_t *)w->logout_poll, free_handle);
+    if (w->websocket_recheck != NULL)
+        uv_close((uv_handle_t *)w->websocket_recheck, free_handle);
     oidc_http_free(w->http);
     as_store_close(w->store); /* runs the callbacks of a poll in flight: the cache is still there */
     free(w);

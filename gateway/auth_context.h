@@ -30,12 +30,16 @@ typedef struct gw_auth {
     const char **api_prefixes; /* NULL-terminated */
 } gw_auth_t;
 
+/** How often a worker checks that the sessions of its websockets still exist. */
+#define GW_AUTH_WEBSOCKET_RECHECK_MS 30000u
+
 /** A worker's login objects, used only on that worker's loop. */
 typedef struct {
     gw_auth_t *auth;
     as_store_t *store; /* NULL when the store could not be opened (every lookup then answers 503) */
     oidc_http_t *http;
     uv_timer_t *logout_poll; /* reads the ended-session feed (authservice/session_ended.h); NULL when off */
+    uv_timer_t *websocket_recheck; /* closes websockets whose session record is gone; NULL without a store */
 } gw_auth_worker_t;
 
 /**

@@ -94,6 +94,7 @@ static int identify_with(gw_auth_op_t *op, h2o_req_t *req, const char *path, siz
         }
     identity_from_record(req, r, op->key, identity);
     gw__auth_maybe_refresh(op->w, r, op->key);
+    gw__auth_ws_track(req, op->key);
     return 0;
 }
 

@@ -62,7 +62,9 @@ struct gw_auth_op {
     char *redirect; /* Location of a pending 302 */
     char login_cookie[AS_LOGIN_COOKIE_VALUE_SIZE];
     char *store_key;
-    as_session_record_t *pending; /* read from the store, waiting for the idle check */
+    as_session_record_t *pending;  /* read from the store, waiting for the idle check */
+    int reads_pending;             /* lookup miss: store reads not answered yet */
+    as_store_status_t seen_status; /* lookup miss: the idle marker's read */
     gw_auth_resume_cb resume;
     h2o_handler_t *handler;
     char index[AS_BACKCHANNEL_NAME_SIZE]; /* back-channel logout: the session index being ended */
@@ -92,8 +94,8 @@ void gw__auth_lookup_finish(gw_auth_op_t *op);
 
 /**
  * Looks the session of the request's cookie up: 1 when the answer is in op
- * (status, session), 0 when it will come through gw__auth_lookup_finish, -1
- * when the store cannot be asked (op->status says why).
+ * (status, session; a store that cannot be asked is a status too), 0 when it
+ * will come through gw__auth_lookup_finish.
  */
 int gw__auth_lookup_session(gw_auth_op_t *op);
 
@@ -143,6 +145,15 @@ int gw__auth_logout_check(h2o_req_t *req, const char *request_id);
  * is refreshing it; never delays the caller (auth_refresh.c).
  */
 void gw__auth_maybe_refresh(gw_auth_worker_t *w, const as_session_record_t *r, const char *key);
+
+/** Remembers req's client connection when req is a websocket request of session key (auth_websockets.c). */
+void gw__auth_ws_track(h2o_req_t *req, const char *key);
+
+/** Shuts down this worker's websocket connections of session key; returns how many. */
+size_t gw__auth_ws_close(const char *key);
+
+/** Closes this worker's websockets whose session record is gone (reads each tracked session's record). */
+void gw__auth_ws_recheck(gw_auth_worker_t *w);
 
 /** POST /authservice/backchannel-logout (auth_backchannel.c). */
 void gw__auth_start_backchannel(gw_auth_op_t *op);

@@ -37,23 +37,33 @@ static void touch_seen(gw_auth_worker_t *w, const char *key)
     free(seen);
 }
 
-static void on_seen_get(void *data, as_store_status_t status, const char *value, size_t len)
+/* Both reads of a miss answered (or could not be started): the session is live when both keys are. */
+static void miss_read(gw_auth_op_t *op)
 {
-    (void)value;
-    (void)len;
-    gw_auth_op_t *op = data;
+    if (--op->reads_pending > 0)
+        return;
     as_session_record_t *record = op->pending;
     op->pending = NULL;
-    op->status = status;
-    if (status == AS_STORE_OK) {
+    if (op->status == AS_STORE_OK && op->seen_status != AS_STORE_OK)
+        op->status = op->seen_status; /* NOT_FOUND: idle for too long */
+    if (op->status == AS_STORE_OK) {
         touch_seen(op->w, op->key);
         if (as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, gw__auth_now_ms(),
                                  &op->session) < 0)
             op->status = AS_STORE_ERROR;
     } else {
-        as_session_record_free(record); /* NOT_FOUND: idle for too long */
+        as_session_record_free(record);
     }
     gw__auth_lookup_done(op);
+}
+
+static void on_seen_get(void *data, as_store_status_t status, const char *value, size_t len)
+{
+    (void)value;
+    (void)len;
+    gw_auth_op_t *op = data;
+    op->seen_status = status;
+    miss_read(op);
 }
 
 static void on_session_get(void *data, as_store_status_t status, const char *value, size_t len)
@@ -61,28 +71,20 @@ static void on_session_get(void *data, as_store_status_t status, const char *val
     gw_auth_op_t *op = data;
     op->status = status;
     if (status == AS_STORE_OK) {
-        as_session_record_t *record = NULL;
         char err[160];
-        if (as_session_record_from_json(value, len, &record, err, sizeof(err)) != 0) {
+        if (as_session_record_from_json(value, len, &op->pending, err, sizeof(err)) != 0) {
             tg_log_warn("auth", "unreadable session record treated as no session: %s", err);
             op->status = AS_STORE_NOT_FOUND;
-        } else {
-            char *seen = gw__auth_seen_key(op->key);
-            op->pending = record;
-            int rc = seen != NULL ? as_store_get(op->w->store, seen, on_seen_get, op) : -1;
-            free(seen);
-            if (rc == 0)
-                return; /* on_seen_get goes on */
-            op->status = AS_STORE_ERROR;
         }
     }
-    gw__auth_lookup_done(op);
+    miss_read(op);
 }
 
 int gw__auth_end_session(gw_auth_worker_t *w, const char *key, as_store_cb cb, void *data)
 {
     as_session_cache_invalidate(w->auth->cache, key);
-    as_session_ended_publish(w->store, key, gw__auth_wall_ms()); /* other replicas' caches */
+    as_session_ended_publish(w->store, key, gw__auth_wall_ms()); /* other workers and replicas */
+    gw__auth_ws_close(key);
     char *seen = gw__auth_seen_key(key), *stored = gw__auth_prefixed("session:", key);
     if (seen != NULL)
         as_store_del(w->store, seen, gw__auth_ignore_result, NULL);
@@ -110,17 +112,22 @@ int gw__auth_lookup_session(gw_auth_op_t *op)
     }
     if (op->w->store == NULL) {
         op->status = AS_STORE_UNAVAILABLE;
-        return -1;
+        return 1;
     }
+    /* the record and its idle marker, read at once: one round trip (pipelined on one Redis connection) */
     op->epoch = as_session_cache_epoch(auth->cache, op->key);
     op->store_key = gw__auth_prefixed("session:", op->key);
+    char *seen = gw__auth_seen_key(op->key);
+    op->status = op->seen_status = AS_STORE_ERROR; /* for a read that cannot be started */
+    op->reads_pending = 3;                         /* the two reads and this call */
     op->in_call = 1;
-    int rc = op->store_key != NULL ? as_store_get(op->w->store, op->store_key, on_session_get, op) : -1;
+    if (op->store_key == NULL || as_store_get(op->w->store, op->store_key, on_session_get, op) != 0)
+        --op->reads_pending;
+    if (seen == NULL || as_store_get(op->w->store, seen, on_seen_get, op) != 0)
+        --op->reads_pending;
+    free(seen);
+    miss_read(op);
     op->in_call = 0;
-    if (rc != 0) {
-        op->status = AS_STORE_ERROR;
-        return -1;
-    }
     return op->done_in_call ? 1 : 0;
 }
 

@@ -5,15 +5,15 @@
  * the request goes on with the current session. Single-flight across workers
  * and replicas: a store lock "refresh:<key>" (add, 30 s) is taken first; who
  * does not get it does nothing. The rotated refresh token is sealed into the
- * rewritten record; every cache then rereads it (ended-session feed). A
- * refresh the IdP refuses (grant revoked or expired) ends the session.
+ * rewritten record; other processes reread it when their cache entry
+ * expires. A refresh the IdP refuses (grant revoked or expired) ends the
+ * session.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "auth_int.h"
-#include "authservice/session_ended.h"
 #include "util/log.h"
 
 #define LOCK_TTL_MS 30000u
@@ -30,14 +30,34 @@ static char *lock_key(const char *key)
     return gw__auth_prefixed("refresh:", key);
 }
 
+/* Frees rf; the lock stays as it is. */
+static void refresh_done(refresh_t *rf)
+{
+    as_session_record_free(rf->record);
+    free(rf);
+}
+
+/* The record is fresh now, but other processes may serve their cached copy until their cache entry expires
+ * (a refresh is not announced on the ended-session feed: that would close the session's websockets). Keeping
+ * the lock for cacheTtl makes their requests cost one failed add meanwhile, not a reread each. Frees rf. */
+static void hold_lock(refresh_t *rf)
+{
+    char *lock = lock_key(rf->key);
+    if (lock != NULL && as_store_set(rf->w->store, lock, "1", 1, rf->w->auth->settings->cache_ttl_ms,
+                                     gw__auth_ignore_result, NULL) != 0)
+        as_store_del(rf->w->store, lock, gw__auth_ignore_result, NULL);
+    free(lock);
+    refresh_done(rf);
+}
+
+/* Releases the lock and frees rf. */
 static void refresh_end(refresh_t *rf)
 {
     char *lock = lock_key(rf->key);
     if (lock != NULL && rf->w->store != NULL)
         as_store_del(rf->w->store, lock, gw__auth_ignore_result, NULL);
     free(lock);
-    as_session_record_free(rf->record);
-    free(rf);
+    refresh_done(rf);
 }
 
 static void on_seen_checked(void *data, as_store_status_t status, const char *value, size_t len)
@@ -47,12 +67,12 @@ static void on_seen_checked(void *data, as_store_status_t status, const char *va
     refresh_t *rf = data;
     if (status == AS_STORE_NOT_FOUND) { /* a logout ran while the record was rewritten: end it again */
         gw__auth_end_session(rf->w, rf->key, gw__auth_ignore_result, NULL);
-    } else {
-        tg_log_info("auth", "session tokens refreshed");
-        as_session_cache_invalidate(rf->w->auth->cache, rf->key);
-        as_session_ended_publish(rf->w->store, rf->key, gw__auth_wall_ms()); /* others reread the record */
+        refresh_end(rf);
+        return;
     }
-    refresh_end(rf);
+    tg_log_info("auth", "session tokens refreshed");
+    as_session_cache_invalidate(rf->w->auth->cache, rf->key);
+    hold_lock(rf);
 }
 
 static void on_record_written(void *data, as_store_status_t status, const char *value, size_t len)
@@ -87,9 +107,7 @@ static void on_refreshed(oidc_token_result_t *result, void *data)
         tg_log_warn("auth", "refresh failed: %s (HTTP %ld); retried after %u s",
                     oidc_provider_status_code(result->status), result->http_status, LOCK_TTL_MS / 1000);
         oidc_tokens_free(result->tokens);
-        rf->record = NULL; /* keep the lock: no retry storm while the IdP is down */
-        as_session_record_free(r);
-        free(rf);
+        refresh_done(rf); /* keep the lock: no retry storm while the IdP is down */
         return;
     }
     const oidc_tokens_t *t = result->tokens;
@@ -156,10 +174,14 @@ static void on_fresh_record(void *data, as_store_status_t status, const char *va
 {
     refresh_t *rf = data;
     as_session_record_t *fresh = NULL;
-    if (status != AS_STORE_OK || as_session_record_from_json(value, len, &fresh, NULL, 0) != 0 ||
-        !needs_refresh(rf->w, fresh)) { /* gone, or refreshed meanwhile */
+    if (status != AS_STORE_OK || as_session_record_from_json(value, len, &fresh, NULL, 0) != 0) {
+        refresh_end(rf); /* gone */
+        return;
+    }
+    if (!needs_refresh(rf->w, fresh)) { /* refreshed meanwhile: this cache is behind */
         as_session_record_free(fresh);
-        refresh_end(rf);
+        as_session_cache_invalidate(rf->w->auth->cache, rf->key);
+        hold_lock(rf);
         return;
     }
     as_session_record_free(rf->record);
@@ -175,8 +197,7 @@ static void on_locked(void *data, as_store_status_t status, const char *value, s
     refresh_t *rf = data;
     char *stored = status == AS_STORE_OK ? gw__auth_prefixed("session:", rf->key) : NULL;
     if (status != AS_STORE_OK) { /* EXISTS: another worker or replica is at it */
-        as_session_record_free(rf->record);
-        free(rf);
+        refresh_done(rf);
     } else if (stored == NULL || as_store_get(rf->w->store, stored, on_fresh_record, rf) != 0) {
         refresh_end(rf);
     }
@@ -196,9 +217,7 @@ void gw__auth_maybe_refresh(gw_auth_worker_t *w, const as_session_record_t *r, c
     }
     rf->w = w;
     memcpy(rf->key, key, AS_SESSION_KEY_LEN + 1);
-    if (as_store_add(w->store, lock, "1", 1, LOCK_TTL_MS, on_locked, rf) != 0) {
-        as_session_record_free(rf->record);
-        free(rf);
-    }
+    if (as_store_add(w->store, lock, "1", 1, LOCK_TTL_MS, on_locked, rf) != 0)
+        refresh_done(rf);
     free(lock);
 }

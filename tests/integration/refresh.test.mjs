@@ -5,97 +5,50 @@
 // that share Redis; the record then carries the new token lifetime.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { createBrowser } from './lib/browserless.mjs';
 import { echoFrom } from './lib/checks.mjs';
-import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { http1 } from './lib/http.mjs';
-import { startIdp, USERS } from './lib/idp.mjs';
-import { freePorts, sleep } from './lib/net.mjs';
-import { makeCerts } from './lib/certs.mjs';
+import { USERS } from './lib/idp.mjs';
+import { startLoginStack } from './lib/login_stack.mjs';
+import { sleep } from './lib/net.mjs';
 import { runCommand } from './lib/procs.mjs';
-import { startRedis } from './lib/redis.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
 const TOKEN_TTL_S = 6;
 const REFRESH_BEFORE_S = 4;
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-refresh-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'refresh-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'a1'.repeat(32)}\n`, { mode: 0o600 });
-
-let certs;
-let idp;
-let redis;
-const gw = {};
-
+let s;
 before(async () => {
-    certs = await makeCerts();
-    const up = {};
-    for (const name of ['mnist-alice', 'nb1-alice', 'nb1-bob']) up[name] = await startUpstream({ name, cert: name, certs });
-    redis = await startRedis();
-    const ports = {};
-    for (const name of ['a', 'b']) {
-        const [adminPort, httpsPort, httpPort] = await freePorts(3);
-        ports[name] = { adminPort, httpsPort, httpPort };
-    }
-    idp = await startIdp({
-        clientSecret,
-        redirectUris: [`https://localhost:${ports.a.httpsPort}/authservice/callback`],
-        idTokenTtl: TOKEN_TTL_S,
-        accessTokenTtl: TOKEN_TTL_S,
+    s = await startLoginStack({
+        replicas: { a: {}, b: {} },
+        sessions: { cacheTtl: '30s', logoutPollInterval: '200ms', refreshBefore: `${REFRESH_BEFORE_S}s` },
+        scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
+        idp: { idTokenTtl: TOKEN_TTL_S, accessTokenTtl: TOKEN_TTL_S },
     });
-    for (const name of ['a', 'b']) {
-        const spec = `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: https://localhost:${ports.a.httpsPort}
-    scopes: [openid, email, profile, groups, offline_access]
-  sessions:
-    store: ${redis.url}
-    keyFile: ${join(secrets, 'session.key')}
-    cacheTtl: 30s
-    logoutPollInterval: 200ms
-    refreshBefore: ${REFRESH_BEFORE_S}s
-`;
-        gw[name] = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up), spec }),
-            ports: ports[name], name: `refresh-${name}` });
-    }
 });
 
 /** The session record as stored (Redis, default key prefix). */
 async function storedRecord(id) {
     const key = createHash('sha256').update(id).digest('hex');
-    const { stdout } = await runCommand('redis-get', 'redis-cli', ['-p', String(redis.port), 'GET', `tenantgate:session:${key}`]);
+    const { stdout } = await runCommand('redis-get', 'redis-cli', ['-p', String(s.redis.port), 'GET', `tenantgate:session:${key}`]);
     return stdout.trim() ? JSON.parse(stdout) : null;
 }
 
-async function timedGet(g, id) {
+async function timedGet(name, id) {
     const started = Date.now();
-    const res = await http1(`${g.origin}${NB}`, { ca: certs.read('edge-ca.pem'), servername: 'localhost',
-        headers: { cookie: `__Host-tenantgate=${id}`, accept: 'text/html' } });
+    const res = await s.get(name, NB, id);
     assert.equal(res.status, 200);
     assert.equal(res.json().headers['kubeflow-userid'], USERS.alice.username);
     return Date.now() - started;
 }
 
-const refreshLines = () => Object.values(gw)
+const refreshLines = () => Object.values(s.gw)
     .map((g) => g.child.stderr().split('\n').filter((l) => l.includes('session tokens refreshed')).length)
     .reduce((a, b) => a + b, 0);
 
 test('tokens near their end are refreshed once across replicas, requests never wait', async (t) => {
-    const browser = createBrowser({ ca: certs.read('edge-ca.pem'), resolve: { localhost: '127.0.0.1' } });
-    echoFrom(await browser.login(`https://localhost:${gw.a.httpsPort}${NB}`, USERS.alice), 'nb1-alice');
-    const id = browser.jar.list.find((c) => c.name === '__Host-tenantgate').value;
+    const browser = s.newBrowser();
+    echoFrom(await browser.login(`${s.origin('a')}${NB}`, USERS.alice), 'nb1-alice');
+    const id = s.sessionOf(browser);
     const first = await storedRecord(id);
     assert.ok(first, 'no session record');
     assert.match(first.refresh_token_sealed || '', /^[A-Za-z0-9_-]{40,}$/, 'refresh token not sealed into the record');
@@ -103,13 +56,13 @@ test('tokens near their end are refreshed once across replicas, requests never w
     assert.ok(first.tokens_expire_at - first.created_at <= TOKEN_TTL_S + 1, JSON.stringify(first));
 
     // before the window: no refresh
-    await timedGet(gw.a, id);
-    await timedGet(gw.b, id);
+    await timedGet('a', id);
+    await timedGet('b', id);
     assert.equal(refreshLines(), 0);
 
     // inside the window: a burst on both replicas; each request is served at once
     await sleep((TOKEN_TTL_S - REFRESH_BEFORE_S) * 1000 + 300);
-    const times = await Promise.all([...Array(16).keys()].map((i) => timedGet(i % 2 ? gw.b : gw.a, id)));
+    const times = await Promise.all([...Array(16).keys()].map((i) => timedGet(i % 2 ? 'b' : 'a', id)));
     t.diagnostic(`burst of 16 in the refresh window: slowest ${Math.max(...times)} ms`);
     assert.ok(Math.max(...times) < 1500, `a request waited: ${times}`);
 
@@ -125,6 +78,6 @@ test('tokens near their end are refreshed once across replicas, requests never w
 
     // past the first tokens' end: the session goes on, served from the refreshed record
     await sleep(Math.max(0, (first.tokens_expire_at + 1) * 1000 - Date.now()));
-    await timedGet(gw.b, id);
-    await timedGet(gw.a, id);
+    await timedGet('b', id);
+    await timedGet('a', id);
 });

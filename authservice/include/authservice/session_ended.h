@@ -37,13 +37,18 @@ void as_session_ended_bucket(int64_t now_ms, char name[AS_SESSION_ENDED_NAME_SIZ
  */
 int as_session_ended_publish(as_store_t *store, const char *key, int64_t now_ms);
 
+/** Called by a poll with each ended session's store key (NUL-terminated, valid during the call). */
+typedef void (*as_session_ended_cb)(void *data, const char *key);
+
 /**
  * Reads the sets of the bucket of wall-clock now_ms and of the one before,
- * and drops from cache every key in them that it holds (cache clock
- * cache_now_ms). Returns 0 when both reads were started, -1 when one could
- * not be. The cache must outlive the reads (store callbacks run at the
- * latest when the store closes).
+ * drops from cache every key in them that it holds (cache clock
+ * cache_now_ms), and calls on_ended (may be NULL) with every key in them.
+ * Returns 0 when both reads were started, -1 when one could not be. The
+ * cache and data must outlive the reads (store callbacks run at the latest
+ * when the store closes).
  */
-int as_session_ended_poll(as_store_t *store, as_session_cache_t *cache, int64_t now_ms, int64_t cache_now_ms);
+int as_session_ended_poll(as_store_t *store, as_session_cache_t *cache, int64_t now_ms, int64_t cache_now_ms,
+                          as_session_ended_cb on_ended, void *data);
 
 #endif
