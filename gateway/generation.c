@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth_context.h"
+#include "rctoken_context.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -58,6 +59,9 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
     if (config->settings.auth.enabled &&
         (generation->auth = gw_auth_new(&config->settings.auth, err, err_size)) == NULL)
         goto fail;
+    if (config->settings.rctoken.enabled &&
+        (generation->rctoken = gw_rctoken_new(&config->settings.rctoken, err, err_size)) == NULL)
+        goto fail;
     return generation;
 
 fail:
@@ -78,6 +82,7 @@ void gw_generation_release(gw_generation_t *generation)
         SSL_CTX_free(generation->server_ssl[i]);
     free(generation->server_ssl);
     gw_auth_free(generation->auth);
+    gw_rctoken_free(generation->rctoken);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);
