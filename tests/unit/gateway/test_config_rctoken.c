@@ -73,6 +73,13 @@ static void test_full_section(void **state)
     assert_string_equal(r->verify_key_files.items[0], expected);
     assert_string_equal(r->namespace_claim, "tenant");
     assert_int_equal(r->jwks_max_age_ms, 60000);
+    /* the summary names the files, never their contents */
+    char *text = summary_of(config);
+    assert_non_null(strstr(text, "rctoken: RS256 issuer https://gw.example, ttl 2m"));
+    assert_non_null(strstr(text, "audience namespace, header x-rctoken"));
+    assert_non_null(strstr(text, "1 verify-only key file(s)"));
+    assert_null(strstr(text, SCRATCH_SECRET));
+    free(text);
     gw_config_release(config);
 }
 
