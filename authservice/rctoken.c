@@ -39,17 +39,18 @@ static json_t *claims_of(const as_rctoken_params_t *params, const as_identity_t 
     if (tg_random_buffered(jti_bytes, sizeof(jti_bytes)) != 0)
         return NULL;
     tg_base64url_encode(jti, jti_bytes, sizeof(jti_bytes));
-    as_rctoken_sid(identity->session_key != NULL ? identity->session_key : "", sid);
+    if (identity->session_key != NULL)
+        as_rctoken_sid(identity->session_key, sid);
     json_t *groups = json_array();
     for (size_t i = 0; groups != NULL && i < identity->group_count; ++i)
         if (json_array_append_new(groups, json_string(identity->groups[i])) != 0) {
             json_decref(groups);
             groups = NULL;
         }
-    json_t *claims =
-        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:o?}", "iss", params->issuer, "sub",
-                  identity->subject, "aud", audience, "exp", (json_int_t)(now + (int64_t)params->ttl_s),
-                  "iat", (json_int_t)now, "nbf", (json_int_t)now, "jti", jti, "sid", sid, "groups", groups);
+    json_t *claims = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s*, s:o?}", "iss", params->issuer, "sub", identity->subject,
+        "aud", audience, "exp", (json_int_t)(now + (int64_t)params->ttl_s), "iat", (json_int_t)now, "nbf",
+        (json_int_t)now, "jti", jti, "sid", identity->session_key != NULL ? sid : NULL, "groups", groups);
     if (claims == NULL)
         return NULL;
     if ((identity->email != NULL &&
@@ -150,6 +151,7 @@ struct as_rctoken_cache {
     cache_entry_t *entries;
     size_t sets;
     uint64_t mints;
+    char *uncached; /* the last token of an identity without a session key: minted per call */
 };
 
 as_rctoken_cache_t *as_rctoken_cache_new(size_t capacity)
@@ -179,6 +181,7 @@ void as_rctoken_cache_free(as_rctoken_cache_t *cache)
     for (size_t i = 0; i < cache->sets * CACHE_WAYS; ++i)
         entry_clear(&cache->entries[i]);
     free(cache->entries);
+    free(cache->uncached);
     free(cache);
 }
 
@@ -206,8 +209,14 @@ const char *as_rctoken_cache_get(as_rctoken_cache_t *cache, const as_rctoken_par
                                  const as_identity_t *identity, const char *audience, const char *namespace_,
                                  int64_t now)
 {
-    if (identity->source == AS_IDENTITY_NONE || identity->session_key == NULL || audience == NULL)
+    if (identity->source == AS_IDENTITY_NONE || audience == NULL)
         return NULL;
+    if (identity->session_key == NULL) { /* nothing says two such identities are the same caller */
+        free(cache->uncached);
+        cache->uncached = as_rctoken_mint(params, identity, audience, namespace_, now);
+        cache->mints += cache->uncached != NULL;
+        return cache->uncached;
+    }
     const char *ns = namespace_ != NULL ? namespace_ : "";
     size_t key_len = strlen(identity->session_key) + strlen(audience) + strlen(ns) + 3;
     char *key = malloc(key_len);

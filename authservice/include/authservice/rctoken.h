@@ -38,7 +38,8 @@ void as_rctoken_sid(const char *session_key, char *out);
 /**
  * Mints a token for identity (not anonymous) at now (Unix seconds): claims
  * iss sub aud exp iat nbf jti sid email groups and the namespace claim
- * (namespace_ may be NULL). Returns a malloc'd compact JWS, or NULL when
+ * (namespace_ may be NULL); no sid without a session key, no email without
+ * one. Returns a malloc'd compact JWS, or NULL when
  * identity has no subject or signing failed.
  */
 char *as_rctoken_mint(const as_rctoken_params_t *params, const as_identity_t *identity, const char *audience,
@@ -57,8 +58,9 @@ void as_rctoken_cache_free(as_rctoken_cache_t *cache);
  * The token for (identity->session_key, audience, namespace_) at now (Unix
  * seconds): the cached one while at least a tenth of its life is left,
  * else a fresh one (which replaces it, or the entry closest to expiry when
- * the cache is full). Returns a string owned by the cache, valid until the
- * next call, or NULL when identity is anonymous or minting failed.
+ * the cache is full). An identity without a session key is never cached:
+ * each call mints. Returns a string owned by the cache, valid until the next
+ * call, or NULL when identity is anonymous or minting failed.
  */
 const char *as_rctoken_cache_get(as_rctoken_cache_t *cache, const as_rctoken_params_t *params,
                                  const as_identity_t *identity, const char *audience, const char *namespace_,

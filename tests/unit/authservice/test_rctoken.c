@@ -280,6 +280,29 @@ static void test_cache_reuses_until_a_tenth_is_left(void **state)
     as_rctoken_keys_free(keys);
 }
 
+static void test_no_session_key_is_never_cached(void **state)
+{
+    (void)state;
+    as_rctoken_keys_t *keys = load(AS_RCTOKEN_ES256, ec_file, NULL);
+    as_rctoken_params_t params = {keys, "https://gw.example", 300, "namespace"};
+    as_rctoken_cache_t *cache = as_rctoken_cache_new(8);
+    as_identity_t keyless = alice;
+    keyless.session_key = NULL;
+    keyless.email = NULL;
+    char *first = strdup(as_rctoken_cache_get(cache, &params, &keyless, "a", "ns", 1700000000));
+    const char *second = as_rctoken_cache_get(cache, &params, &keyless, "a", "ns", 1700000000);
+    assert_string_not_equal(first, second);
+    assert_int_equal(as_rctoken_cache_mints(cache), 2);
+    json_t *claims = verify(keys, second, OIDC_JWS_ES256, NULL);
+    assert_null(json_object_get(claims, "sid"));
+    assert_null(json_object_get(claims, "email"));
+    assert_string_equal(claim(claims, "sub"), "alice-sub");
+    json_decref(claims);
+    free(first);
+    as_rctoken_cache_free(cache);
+    as_rctoken_keys_free(keys);
+}
+
 static void test_cache_is_bounded(void **state)
 {
     (void)state;
@@ -342,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_kid_is_rfc7638_thumbprint),
         cmocka_unit_test(test_rotation_old_tokens_verify),
         cmocka_unit_test(test_cache_reuses_until_a_tenth_is_left),
+        cmocka_unit_test(test_no_session_key_is_never_cached),
         cmocka_unit_test(test_cache_is_bounded),
         cmocka_unit_test(test_bad_key_files),
     };
