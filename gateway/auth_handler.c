@@ -1018,6 +1018,8 @@ int gw_auth_handle(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t
         kind = OP_LOGOUT_PAGE;
     else if (IS("logout") && post)
         kind = OP_LOGOUT;
+    else if (IS("token"))
+        return 0; /* needs the identity step first: the edge handler serves it (rctoken_cli.c) */
     else if (IS("login") || IS("callback") || IS("me") || IS("logout")) {
         gw_send_error(req, 405, "This method is not allowed here.", request_id);
         return 1;

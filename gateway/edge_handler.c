@@ -7,6 +7,7 @@
 #include "error_page.h"
 #include "inflight.h"
 #include "path_normalize.h"
+#include "rctoken_cli.h"
 #include "rctoken_forward.h"
 #include "reset_flood_guard.h"
 #include "trace_context.h"
@@ -326,6 +327,8 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     as_identity_t identity;
     if (authenticate(&self->super, state, generation, req, path, path_len, query_at, request_id, &identity))
+        return 0;
+    if (gw_rctoken_cli_handle(generation->generation->rctoken, req, path, path_only, &identity, request_id))
         return 0;
 
     size_t matched_len;

@@ -177,6 +177,27 @@ describe('RCTokens with login', () => {
                              /aud/, 'a token for mnist is not one for nb1');
     });
 
+    test('/authservice/token gives the user a token for the gateway itself, on an uncached, unframed page', async () => {
+        const res = await browser.get(`${origin()}/authservice/token`);
+        assert.equal(res.status, 200);
+        assert.match(res.headers['content-type'], /^text\/html/);
+        assert.equal(res.headers['cache-control'], 'no-store');
+        assert.equal(res.headers['x-frame-options'], 'DENY');
+        assert.match(res.headers['content-security-policy'], /frame-ancestors 'none'/);
+        const token = res.body.match(/<pre id="token">([A-Za-z0-9_.-]+)<\/pre>/)?.[1];
+        assert.ok(token, 'the page shows a token');
+        assert.ok(res.body.includes(`curl -H "Authorization: Bearer $TOKEN" ${origin()}/serving/`));
+        const { payload } = await jwtVerify(token, remoteJwks(), { issuer: origin(), audience: origin() });
+        assert.equal(payload.sub, USERS.alice.username);
+        assert.equal(payload.namespace, undefined);
+        await assert.rejects(jwtVerify(token, remoteJwks(), { issuer: origin(), audience: ALICE_NB1 }), /aud/);
+        // a browser without a session is sent to log in first
+        const stranger = createBrowser({ ca: certs.read('edge-ca.pem'), resolve: { localhost: '127.0.0.1' } });
+        const first = (await stranger.get(`${origin()}/authservice/token`)).chain[0];
+        assert.equal(first.status, 302);
+        assert.match(first.location, /^\/authservice\/login\?rd=/);
+    });
+
     test('key rotation by reload: old tokens still verify, new ones carry the new kid', async () => {
         const jwks = remoteJwks();
         const oldKid = decodeProtectedHeader(firstToken).kid;
@@ -220,5 +241,11 @@ describe('RCTokens without login', () => {
         const echo = echoFrom(res, 'nb1-alice');
         assert.equal(echo.headers.authorization, undefined);
         assert.equal(echo.headers['kubeflow-userid'], undefined);
+    });
+
+    test('without login there is no token page', async () => {
+        const res = await h2(anon.origin, { ca: certs.read('edge-ca.pem'), servername: 'localhost',
+                                            path: '/authservice/token' });
+        assert.equal(res.status, 404);
     });
 });
