@@ -38,6 +38,8 @@ int gw_auth_handle(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t
         kind = GW_AUTH_OP_LOGOUT;
     else if (IS("backchannel-logout") && post)
         kind = GW_AUTH_OP_BACKCHANNEL;
+    else if (IS("token"))
+        return 0; /* needs the identity step first: the edge handler serves it (rctoken_cli.c) */
     else if (IS("login") || IS("callback") || IS("me") || IS("logout") || IS("backchannel-logout")) {
         gw_send_error(req, 405, "This method is not allowed here.", request_id);
         return 1;

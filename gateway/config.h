@@ -64,6 +64,20 @@ typedef struct {
     uint64_t refresh_before_ms;   /* sessions.refreshBefore, default 60s; 0: never refresh */
 } gw_auth_settings_t;
 
+/** spec.rctoken: the short-lived JWT set on every forwarded request with a caller. Off unless present. */
+typedef struct {
+    int enabled;
+    char *issuer;                  /* iss and the base of /.well-known URLs; default oidc.externalUrl */
+    uint64_t ttl_ms;               /* ttl, default 5m (10s..1h) */
+    int audience_namespace;        /* audience: host (0, default: the destination host) | namespace (1) */
+    char *header;                  /* header, lower case, default "authorization" (value "Bearer <token>") */
+    int algorithm;                 /* as_rctoken_alg_t: ES256 (default) | RS256 */
+    char *signing_key_file;        /* signingKeyFile, resolved; read when the generation is built */
+    gw_strings_t verify_key_files; /* verifyKeyFiles, resolved: published, never used to sign */
+    char *namespace_claim;         /* namespaceClaim, default "namespace" */
+    uint64_t jwks_max_age_ms;      /* jwksMaxAge: Cache-Control max-age of /.well-known, default 5m */
+} gw_rctoken_settings_t;
+
 typedef struct {
     gw_meta_t meta;
     struct {
@@ -90,6 +104,7 @@ typedef struct {
         double user_rate, user_burst; /* rateLimits.perUser: requests/s and bucket size, 0 = off */
         double namespace_rate, namespace_burst; /* rateLimits.perNamespace */
     } authorization;
+    gw_rctoken_settings_t rctoken;
 } gw_settings_t;
 
 /* ---- networking.istio.io Gateway ---- */

@@ -24,15 +24,6 @@ void gw__auth_defaults(gw_auth_settings_t *auth)
     auth->refresh_before_ms = 60000;
 }
 
-/* Fails at map.key with the current path extended by key. */
-static int fail_field(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, const char *message)
-{
-    size_t saved = gw__cfg_push(c, key);
-    gw__cfg_fail(c, gw__cfg_get(map, key), "%s", message);
-    gw__cfg_pop(c, saved);
-    return -1;
-}
-
 /* An origin: https (or loopback http) URL without path, query or fragment; a trailing '/' is dropped. */
 static int decode_external_url(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth_settings_t *auth)
 {
@@ -44,10 +35,11 @@ static int decode_external_url(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth
         url[--len] = '\0';
     const char *reason = NULL;
     if (oidc_url_check(url, OIDC_URL_ALLOW_INSECURE_LOOPBACK | OIDC_URL_NO_QUERY, &reason) != 0)
-        return fail_field(c, oidc, "externalUrl", reason != NULL ? reason : "not a valid URL");
+        return gw__cfg_fail_field(c, oidc, "externalUrl", reason != NULL ? reason : "not a valid URL");
     const char *host = strstr(url, "://") + 3;
     if (strchr(host, '/') != NULL)
-        return fail_field(c, oidc, "externalUrl", "must be an origin (scheme://host[:port]) without a path");
+        return gw__cfg_fail_field(c, oidc, "externalUrl",
+                                  "must be an origin (scheme://host[:port]) without a path");
     return 0;
 }
 
@@ -61,11 +53,11 @@ static int decode_scopes(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth_setti
         const char *s = auth->scopes.items[i];
         for (const char *p = s; *p != '\0'; ++p)
             if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-                return fail_field(c, oidc, "scopes",
-                                  "a scope is printable ASCII without spaces, quotes or '\\'");
+                return gw__cfg_fail_field(c, oidc, "scopes",
+                                          "a scope is printable ASCII without spaces, quotes or '\\'");
         openid |= strcmp(s, "openid") == 0;
     }
-    return openid ? 0 : fail_field(c, oidc, "scopes", "must include openid");
+    return openid ? 0 : gw__cfg_fail_field(c, oidc, "scopes", "must include openid");
 }
 
 static int decode_api_prefixes(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth_settings_t *auth)
@@ -75,7 +67,7 @@ static int decode_api_prefixes(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth
         return found;
     for (size_t i = 0; i < auth->api_prefixes.count; ++i)
         if (auth->api_prefixes.items[i][0] != '/')
-            return fail_field(c, oidc, "apiPrefixes", "each prefix must start with '/'");
+            return gw__cfg_fail_field(c, oidc, "apiPrefixes", "each prefix must start with '/'");
     return 0;
 }
 
@@ -98,7 +90,7 @@ static int decode_oidc(gw__cfg_t *c, const gw_yaml_node_t *oidc, gw_auth_setting
                  !auth->allow_insecure_issuer && strncmp(auth->issuer, "http://", 7) == 0
                      ? " (http is allowed only on loopback with allowInsecureIssuer: true)"
                      : "");
-        return fail_field(c, oidc, "issuer", message);
+        return gw__cfg_fail_field(c, oidc, "issuer", message);
     }
     if (gw__cfg_string(c, oidc, "clientId", GW__CFG_REQUIRED, &auth->client_id) < 0 ||
         gw__cfg_file(c, oidc, "clientSecretFile", GW__CFG_REQUIRED, &auth->client_secret_file) < 0 ||
@@ -115,21 +107,22 @@ static int resolve_store(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_s
     as_store_url_t url;
     char err[256];
     if (as_store_url_parse(auth->store, &url, err, sizeof(err)) != 0)
-        return fail_field(c, sessions, "store", err);
+        return gw__cfg_fail_field(c, sessions, "store", err);
     int relative = url.kind == AS_STORE_URL_SQLITE && url.path[0] != '/';
     char *rel = relative ? gw_arena_strndup(c->arena, url.path, strlen(url.path)) : NULL;
     as_store_url_free(&url);
     if (!relative)
         return 0;
     if (rel == NULL)
-        return fail_field(c, sessions, "store", "out of memory");
+        return gw__cfg_fail_field(c, sessions, "store", "out of memory");
     char dir[PATH_MAX];
     const char *slash = strrchr(c->file, '/');
     size_t dir_len = slash == NULL ? 0 : slash == c->file ? 1 : (size_t)(slash - c->file);
     if (c->file[0] == '/') {
         snprintf(dir, sizeof(dir), "%.*s", (int)dir_len, c->file);
     } else if (getcwd(dir, sizeof(dir)) == NULL) {
-        return fail_field(c, sessions, "store", "cannot resolve a relative path: current directory unknown");
+        return gw__cfg_fail_field(c, sessions, "store",
+                                  "cannot resolve a relative path: current directory unknown");
     } else if (dir_len > 0) {
         size_t used = strlen(dir);
         snprintf(dir + used, sizeof(dir) - used, "/%.*s", (int)dir_len, c->file);
@@ -137,7 +130,7 @@ static int resolve_store(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_s
     size_t size = strlen(dir) + strlen(rel) + 16;
     char *resolved = gw_arena_alloc(c->arena, size);
     if (resolved == NULL)
-        return fail_field(c, sessions, "store", "out of memory");
+        return gw__cfg_fail_field(c, sessions, "store", "out of memory");
     snprintf(resolved, size, "sqlite://%s/%s", dir, rel);
     auth->store = resolved;
     return 0;
@@ -165,14 +158,15 @@ static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth
         if (auth->refresh_before_ms > 86400000)
             return fail_field(c, sessions, "refreshBefore", "must be at most 1d");
         if (auth->absolute_timeout_ms > AS_STORE_MAX_TTL_MS)
-            return fail_field(c, sessions, "absoluteTimeout", "must be at most ten years");
+            return gw__cfg_fail_field(c, sessions, "absoluteTimeout", "must be at most ten years");
         if (auth->idle_timeout_ms > auth->absolute_timeout_ms)
-            return fail_field(c, sessions, "idleTimeout", "must not exceed absoluteTimeout");
+            return gw__cfg_fail_field(c, sessions, "idleTimeout", "must not exceed absoluteTimeout");
         if (auth->cache_ttl_ms > 3600000)
-            return fail_field(c, sessions, "cacheTtl", "must be at most 1h");
+            return gw__cfg_fail_field(c, sessions, "cacheTtl", "must be at most 1h");
         if (auth->absolute_timeout_ms < 1000 || auth->idle_timeout_ms < 1000)
-            return fail_field(c, sessions, auth->idle_timeout_ms < 1000 ? "idleTimeout" : "absoluteTimeout",
-                              "must be at least 1s");
+            return gw__cfg_fail_field(c, sessions,
+                                      auth->idle_timeout_ms < 1000 ? "idleTimeout" : "absoluteTimeout",
+                                      "must be at least 1s");
     }
     return resolve_store(c, sessions, auth);
 }
@@ -182,7 +176,8 @@ int gw__decode_auth(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_auth_settings_t
     const gw_yaml_node_t *oidc = gw__cfg_get(spec, "oidc"), *sessions = gw__cfg_get(spec, "sessions");
     if (oidc == NULL) {
         if (sessions != NULL)
-            return fail_field(c, spec, "sessions", "needs an oidc section (login is off without one)");
+            return gw__cfg_fail_field(c, spec, "sessions",
+                                      "needs an oidc section (login is off without one)");
         return 0;
     }
     size_t saved = gw__cfg_push(c, "oidc");

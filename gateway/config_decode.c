@@ -92,6 +92,14 @@ int gw__cfg_fail_at(gw__cfg_t *c, const gw_config_mark_t *mark, const char *path
     return -1;
 }
 
+int gw__cfg_fail_field(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, const char *message)
+{
+    size_t saved = gw__cfg_push(c, key);
+    gw__cfg_fail(c, gw__cfg_get(map, key), "%s", message);
+    gw__cfg_pop(c, saved);
+    return -1;
+}
+
 int gw__cfg_missing(gw__cfg_t *c, const gw_yaml_node_t *map, const char *field)
 {
     size_t saved = gw__cfg_push(c, field);
@@ -413,14 +421,11 @@ static const char *config_dir(gw__cfg_t *c, const gw_yaml_node_t *at)
     return c->dir;
 }
 
-int gw__cfg_file(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsigned flags, char **out)
+int gw__cfg_node_file(gw__cfg_t *c, const gw_yaml_node_t *node, char **out)
 {
     char *written;
-    int found = gw__cfg_string(c, map, key, flags, &written);
-    if (found <= 0)
-        return found;
-    const gw_yaml_node_t *node = gw__cfg_get(map, key);
-    size_t saved = gw__cfg_push(c, key);
+    if (gw__cfg_node_string(c, node, 0, &written) != 0)
+        return -1;
     int rc = 0;
     char *path = written;
     if (written[0] != '/') {
@@ -451,11 +456,22 @@ int gw__cfg_file(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsig
                 close(fd);
         }
     }
-    gw__cfg_pop(c, saved);
     if (rc != 0)
         return -1;
     *out = path;
-    return 1;
+    return 0;
+}
+
+int gw__cfg_file(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsigned flags, char **out)
+{
+    const gw_yaml_node_t *node;
+    int found = lookup(c, map, key, flags, &node);
+    if (found <= 0)
+        return found;
+    size_t saved = gw__cfg_push(c, key);
+    int rc = gw__cfg_node_file(c, node, out);
+    gw__cfg_pop(c, saved);
+    return rc == 0 ? 1 : -1;
 }
 
 int gw__cfg_choice(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsigned flags,

@@ -89,6 +89,9 @@ int gw__cfg_fail(gw__cfg_t *c, const gw_yaml_node_t *node, const char *fmt, ...)
 int gw__cfg_fail_at(gw__cfg_t *c, const gw_config_mark_t *mark, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/** Records message at map's key with the current path extended by key; returns -1. */
+int gw__cfg_fail_field(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, const char *message);
+
 /** Records "PATH.field: missing required field" at map; returns -1. */
 int gw__cfg_missing(gw__cfg_t *c, const gw_yaml_node_t *map, const char *field);
 
@@ -153,6 +156,9 @@ int gw__cfg_strings(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, un
 int gw__cfg_labels(gw__cfg_t *c, const gw_yaml_node_t *map, const char *key, unsigned flags,
                    gw_labels_t *out);
 
+/** A file path node: resolved and checked as gw__cfg_file says. */
+int gw__cfg_node_file(gw__cfg_t *c, const gw_yaml_node_t *node, char **out);
+
 /**
  * A file path: a relative one resolves against the config file's directory;
  * the file must be a readable regular file. It is not read.
@@ -177,6 +183,9 @@ const char *gw__cfg_parse_duration(const char *text, uint64_t *ms);
 
 /** Parses an IPv4 or IPv6 literal into 16 bytes (IPv4 mapped); 0 on success. */
 int gw__cfg_parse_ip(const char *text, unsigned char addr[16], int *wildcard);
+
+/** Whether s is a header name as it travels in HTTP/2: an RFC 9110 token in lower case. */
+int gw__cfg_is_header_name(const char *s);
 
 /* ---- host indexes ---- */
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "authservice/rctoken_keys.h"
 #include "authservice/store.h"
 
 static void print_duration(FILE *fp, uint64_t ms)
@@ -83,6 +84,23 @@ static void print_auth(FILE *fp, const gw_auth_settings_t *a)
     fputs("\n", fp);
 }
 
+/* RCTokens: issuer, algorithm, lifetime, audience and how many keys; file names but never their contents. */
+static void print_rctoken(FILE *fp, const gw_rctoken_settings_t *r)
+{
+    if (!r->enabled) {
+        fputs("  rctoken: off\n", fp);
+        return;
+    }
+    fprintf(fp, "  rctoken: %s issuer %s, ttl ", as_rctoken_alg_name((as_rctoken_alg_t)r->algorithm),
+            r->issuer);
+    print_duration(fp, r->ttl_ms);
+    fprintf(fp, ", audience %s, header %s, signing key %s, %zu verify-only key file(s), jwks max-age ",
+            r->audience_namespace ? "namespace" : "host", r->header, r->signing_key_file,
+            r->verify_key_files.count);
+    print_duration(fp, r->jwks_max_age_ms);
+    fputs("\n", fp);
+}
+
 static void print_settings(FILE *fp, const gw_settings_t *s)
 {
     fputs("settings:\n  admin: ", fp);
@@ -102,6 +120,7 @@ static void print_settings(FILE *fp, const gw_settings_t *s)
         fprintf(fp, ",%s", s->strip_headers.items[i]);
     fputs("\n", fp);
     print_auth(fp, &s->auth);
+    print_rctoken(fp, &s->rctoken);
 }
 
 static void print_listeners(FILE *fp, const gw_config_t *config)

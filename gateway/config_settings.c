@@ -3,6 +3,7 @@
 
 #include "config_auth.h"
 #include "config_kinds.h"
+#include "config_rctoken.h"
 
 /* libh2o 2.2.5 refuses a request head over 100 header lines or about 400 KiB itself (HTTP/1.1: 400;
  * h2: stream refused) before tenantgate sees it: the configurable limits stay below that. */
@@ -24,6 +25,7 @@ void gw__settings_defaults(gw_settings_t *s)
     s->limits.idle_timeout_ms = 60000;
     gw__auth_defaults(&s->auth);
     s->authorization.gateway_principal = "istio-ingress-service-account";
+    gw__rctoken_defaults(&s->rctoken);
 }
 
 static int decode_admin(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *s)
@@ -76,19 +78,6 @@ static int decode_limits(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t
     return rc;
 }
 
-/* A header name as it travels in HTTP/2: an RFC 9110 token in lower case. */
-static int lower_token(const char *s)
-{
-    if (*s == '\0')
-        return 0;
-    for (; *s != '\0'; ++s) {
-        char ch = *s;
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL))
-            return 0;
-    }
-    return 1;
-}
-
 static int decode_strip_headers(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *s)
 {
     int rc = gw__cfg_strings(c, spec, "stripHeaders", 0, &s->strip_headers);
@@ -96,7 +85,7 @@ static int decode_strip_headers(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_set
         return rc;
     const gw_yaml_node_t *list = gw__cfg_get(spec, "stripHeaders");
     for (size_t i = 0; i < s->strip_headers.count; ++i) {
-        if (lower_token(s->strip_headers.items[i]))
+        if (gw__cfg_is_header_name(s->strip_headers.items[i]))
             continue;
         size_t saved = gw__cfg_push(c, "stripHeaders");
         gw__cfg_push_index(c, i);
@@ -111,8 +100,8 @@ static int decode_strip_headers(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_set
 
 int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
 {
-    static const char *const fields[] = {"admin", "threads",  "logLevel",      "limits", "stripHeaders",
-                                         "oidc",  "sessions", "authorization", NULL};
+    static const char *const fields[] = {"admin", "threads",  "logLevel",      "limits",  "stripHeaders",
+                                         "oidc",  "sessions", "authorization", "rctoken", NULL};
     static const gw__cfg_choice_t levels[] = {
         {"debug", 0, NULL}, {"info", 1, NULL}, {"warn", 2, NULL}, {"error", 3, NULL}, {NULL, 0, NULL}};
     gw_settings_t *s = out;
@@ -131,7 +120,8 @@ int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
     if (found > 0)
         s->log_level = (char *)levels[level].name;
     return decode_limits(c, spec, s) != 0 || decode_strip_headers(c, spec, s) < 0 ||
-                   gw__decode_auth(c, spec, &s->auth) != 0 || gw__decode_authz_settings(c, spec, s) != 0
+                   gw__decode_auth(c, spec, &s->auth) != 0 || gw__decode_authz_settings(c, spec, s) != 0 ||
+                   gw__decode_rctoken(c, spec, s) != 0
                ? -1
                : 0;
 }

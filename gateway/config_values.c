@@ -1,4 +1,4 @@
-/* Value syntaxes of the configuration: Go/Istio durations and IP literals. */
+/* Value syntaxes of the configuration: Go/Istio durations, IP literals and header names. */
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -86,4 +86,16 @@ int gw__cfg_parse_ip(const char *text, unsigned char addr[16], int *wildcard)
         return 0;
     }
     return -1;
+}
+
+int gw__cfg_is_header_name(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; ++s) {
+        char ch = *s;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch) != NULL))
+            return 0;
+    }
+    return 1;
 }

@@ -9,8 +9,11 @@
 #include "inflight.h"
 #include "mirror.h"
 #include "path_normalize.h"
+#include "rctoken_cli.h"
+#include "rctoken_forward.h"
 #include "reset_flood_guard.h"
 #include "trace_context.h"
+#include "well_known_handler.h"
 #include "error_filter.h"
 #include "worker_upstream.h"
 #include "util/log.h"
@@ -30,6 +33,7 @@ typedef struct worker_generation {
     gw_auth_worker_t *auth; /* browser login on this worker, NULL when off */
     size_t requests;        /* started on this generation and not yet disposed */
     struct worker_generation *next_retired;
+    as_rctoken_cache_t *rctokens; /* this worker's RCTokens, NULL when off */
 } worker_generation_t;
 
 /* Per worker (event loop) state of the handler. */
@@ -58,6 +62,8 @@ static worker_generation_t *worker_generation_new(gw_generation_t *generation, h
     worker_generation_t *wg = h2o_mem_alloc(sizeof(*wg));
     *wg = (worker_generation_t){.generation = generation};
     wg->upstream = gw_worker_upstream_new(generation->router, ctx, DEFAULT_UPSTREAM_TIMEOUT_MS);
+    if (generation->rctoken != NULL) /* a new generation (a reload, maybe new keys) starts with no tokens */
+        wg->rctokens = as_rctoken_cache_new(GW_RCTOKEN_CACHE_SIZE);
     return wg;
 }
 
@@ -65,6 +71,7 @@ static void worker_generation_free(worker_generation_t *wg)
 {
     gw_auth_worker_free(wg->auth); /* ends its pending store and IdP operations */
     gw_worker_upstream_free(wg->upstream);
+    as_rctoken_cache_free(wg->rctokens);
     gw_generation_release(wg->generation);
     free(wg);
 }
@@ -156,8 +163,11 @@ static int headers_within_limits(const gw_settings_t *settings, const h2o_req_t 
     return bytes <= settings->limits.max_header_bytes;
 }
 
-static int is_stripped(const gw_settings_t *settings, const h2o_iovec_t *name)
+static int is_stripped(const gw_generation_t *generation, const h2o_iovec_t *name)
 {
+    const gw_settings_t *settings = &generation->config->settings;
+    if (gw_rctoken_strips(generation->rctoken, name))
+        return 1;
     for (size_t i = 0; i < sizeof(always_stripped) / sizeof(always_stripped[0]); ++i)
         if (h2o_lcstris(name->base, name->len, always_stripped[i], strlen(always_stripped[i])))
             return 1;
@@ -169,10 +179,10 @@ static int is_stripped(const gw_settings_t *settings, const h2o_iovec_t *name)
     return 0;
 }
 
-static void strip_client_identity_headers(const gw_settings_t *settings, h2o_req_t *req)
+static void strip_client_identity_headers(const gw_generation_t *generation, h2o_req_t *req)
 {
     for (size_t i = 0; i < req->headers.size;) {
-        if (is_stripped(settings, req->headers.entries[i].name))
+        if (is_stripped(generation, req->headers.entries[i].name))
             h2o_delete_header(&req->headers, (ssize_t)i);
         else
             ++i;
@@ -331,12 +341,16 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         gw_send_error(req, status == GW_PATH_TOO_LONG ? 414 : 400, gw_path_status_text(status), request_id);
         return 0;
     }
+    size_t path_only = query_at != SIZE_MAX ? query_at : path_len;
+    if (gw_well_known_handle(generation->generation->rctoken, req, path, path_only, request_id))
+        return 0;
     as_identity_t identity;
     if (authenticate(&self->super, state, generation, req, path, path_len, query_at, request_id, &identity))
         return 0;
+    if (gw_rctoken_cli_handle(generation->generation->rctoken, req, path, path_only, &identity, request_id))
+        return 0;
 
     size_t matched_len;
-    size_t path_only = query_at != SIZE_MAX ? query_at : path_len;
     gw_route_request_t route_request = {
         .method = req->method.base,
         .method_len = req->method.len,
@@ -358,12 +372,17 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
                   target_path.len - (path_len - path_only), &identity, request_id))
         return 0;
 
-    strip_client_identity_headers(settings, req);
+    strip_client_identity_headers(generation->generation, req);
     gw_auth_strip_gateway_cookies(req);
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
     set_trace_context(req);
     gw_auth_set_identity_headers(req, &identity);
+    if (gw_rctoken_forward(generation->generation->rctoken, generation->rctokens, req, &identity, route,
+                           target) != 0) {
+        gw_send_error(req, 503, "The upstream token could not be issued right now.", request_id);
+        return 0;
+    }
 
     h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
     memset(overrides, 0, sizeof(*overrides));

@@ -6,6 +6,7 @@
 
 #include "auth_context.h"
 #include "authorize.h"
+#include "rctoken_context.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -61,6 +62,9 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
         goto fail;
     if ((generation->authorizer = gw_authorizer_new(config, err, err_size)) == NULL)
         goto fail;
+    if (config->settings.rctoken.enabled &&
+        (generation->rctoken = gw_rctoken_new(&config->settings.rctoken, err, err_size)) == NULL)
+        goto fail;
     return generation;
 
 fail:
@@ -82,6 +86,7 @@ void gw_generation_release(gw_generation_t *generation)
     free(generation->server_ssl);
     gw_auth_free(generation->auth);
     gw_authorizer_free(generation->authorizer);
+    gw_rctoken_free(generation->rctoken);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

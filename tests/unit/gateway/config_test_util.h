@@ -82,6 +82,18 @@ static inline gw_config_t *load_ok(const char *yaml)
     return config;
 }
 
+/* The summary gw_config_print_summary writes for config, malloc'd. */
+static inline char *summary_of(const gw_config_t *config)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    assert_non_null(fp);
+    gw_config_print_summary(config, fp);
+    fclose(fp);
+    return text;
+}
+
 /* Whether text holds the pieces of pattern (split at '*') in order. */
 static inline int matches_pieces(const char *text, const char *pattern)
 {

@@ -453,12 +453,7 @@ static void test_summary(void **state)
 {
     (void)state;
     gw_config_t *config = load_example();
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&text, &len);
-    assert_non_null(fp);
-    gw_config_print_summary(config, fp);
-    fclose(fp);
+    char *text = summary_of(config);
     static const char *const expected[] = {
         "config *example.yaml\n",
         "  admin: 127.0.0.1:9901\n",

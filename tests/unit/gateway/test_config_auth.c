@@ -94,11 +94,7 @@ static void test_defaults_and_redis(void **state)
                              "    keyFile: certs/session.key\n" GW);
     assert_string_equal(config->settings.auth.store, "redis://:pw@127.0.0.1:6390/2");
     /* the summary names the backend, never the password, the secret files' contents or the URL */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&text, &len);
-    gw_config_print_summary(config, fp);
-    fclose(fp);
+    char *text = summary_of(config);
     assert_non_null(strstr(text, "login: oidc http://127.0.0.1:5556"));
     assert_non_null(strstr(text, "redis 127.0.0.1:6390"));
     assert_null(strstr(text, "pw@"));

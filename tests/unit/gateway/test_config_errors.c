@@ -183,9 +183,9 @@ static const row_t rows[] = {
         "---\n" GW,
      "test.yaml:5:10: spec.admin: expected a map, got a list"},
     {"unknown setting",
-     TG "  rctoken: {}\n"
+     TG "  mesh: {}\n"
         "---\n" GW,
-     "test.yaml:5:3: spec: unknown field \"rctoken\""},
+     "test.yaml:5:3: spec: unknown field \"mesh\""},
 
     /* Gateway */
     {"unknown port field", GWH "  - port: {number: 8080, prot: HTTP}\n    hosts: [a]\n",
