@@ -154,9 +154,9 @@ static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth
             gw__cfg_duration(c, sessions, "refreshBefore", GW__CFG_ALLOW_ZERO, &auth->refresh_before_ms) < 0)
             return -1;
         if (auth->logout_poll_ms != 0 && (auth->logout_poll_ms < 100 || auth->logout_poll_ms > 60000))
-            return fail_field(c, sessions, "logoutPollInterval", "must be 0 (off) or 100ms to 1m");
+            return gw__cfg_fail_field(c, sessions, "logoutPollInterval", "must be 0 (off) or 100ms to 1m");
         if (auth->refresh_before_ms > 86400000)
-            return fail_field(c, sessions, "refreshBefore", "must be at most 1d");
+            return gw__cfg_fail_field(c, sessions, "refreshBefore", "must be at most 1d");
         if (auth->absolute_timeout_ms > AS_STORE_MAX_TTL_MS)
             return gw__cfg_fail_field(c, sessions, "absoluteTimeout", "must be at most ten years");
         if (auth->idle_timeout_ms > auth->absolute_timeout_ms)
