@@ -1,4 +1,5 @@
 #include "auth_handler.h"
+#include "request_resume.h"
 
 #include <inttypes.h>
 #include <openssl/crypto.h>
@@ -373,9 +374,8 @@ static const as_session_record_t *found_record(const auth_op_t *op, int *down)
 
 /* ---- identity step ---- */
 
-/* A suspended request's answer, handed to its second pass through the edge handler (same thread, at once). */
-static _Thread_local h2o_req_t *resumed_req;
-static _Thread_local auth_op_t *resumed_op;
+/* Tags the session lookup's result handed to a resumed request (request_resume.h). */
+static const char identify_tag = 'S';
 
 static void deny(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len, size_t target_len,
                  const char *request_id)
@@ -469,7 +469,7 @@ static int identify_with(auth_op_t *op, h2o_req_t *req, const char *path, size_t
 
 int gw_auth_is_resumed(const h2o_req_t *req)
 {
-    return req == resumed_req;
+    return gw_request_is_resumed(req);
 }
 
 static void on_identify_done(auth_op_t *op)
@@ -481,14 +481,9 @@ static void on_identify_done(auth_op_t *op)
     }
     op->link->op = NULL; /* the second pass owns op now */
     op->req = NULL;
-    resumed_req = req;
-    resumed_op = op;
-    op->resume(op->handler, req);
-    if (resumed_op != NULL) { /* not taken (another handler answered) */
-        op_end(resumed_op);
-        resumed_op = NULL;
-    }
-    resumed_req = NULL;
+    auth_op_t *left = gw_request_resume(req, op->resume, op->handler, &identify_tag, op);
+    if (left != NULL) /* not taken (another handler answered) */
+        op_end(left);
 }
 
 int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len,
@@ -498,9 +493,9 @@ int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size
     *identity = AS_IDENTITY_ANONYMOUS;
     if (w == NULL)
         return 0;
-    if (resumed_req == req && resumed_op != NULL) {
-        auth_op_t *op = resumed_op;
-        resumed_op = NULL;
+    auth_op_t *resumed = gw_request_take_resumed(req, &identify_tag);
+    if (resumed != NULL) {
+        auth_op_t *op = resumed;
         int rc = identify_with(op, req, path, path_len, target_len, request_id, identity);
         op_end(op);
         return rc;

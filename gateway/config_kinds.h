@@ -33,6 +33,7 @@ int gw__decode_destination_rule(gw__cfg_t *c, const gw_yaml_node_t *spec, void *
 int gw__finish_destination_rules(gw__cfg_t *c);
 
 int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+int gw__decode_request_auth(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
 
 /** The document of kind in namespace with name, among those already read, or NULL. */
 const gw_meta_t *gw__cfg_find_document(const gw__cfg_t *c, const char *kind, const char *namespace_,

@@ -56,7 +56,8 @@ static const kind_t kinds[] = {
     {"ServiceRole", rbac_api, NULL, NULL, 0, 0, 0},
     {"ServiceRoleBinding", rbac_api, NULL, NULL, 0, 0, 0},
     {"AuthorizationPolicy", security_api, NULL, NULL, 0, 0, 0},
-    {"RequestAuthentication", security_api, NULL, NULL, 0, 0, 0},
+    {"RequestAuthentication", security_api, gw__decode_request_auth, NULL, sizeof(gw_request_auth_t),
+     offsetof(gw_config_t, request_auths), offsetof(gw_config_t, request_auth_count)},
 };
 
 enum { KIND_COUNT = sizeof(kinds) / sizeof(kinds[0]) };
@@ -120,7 +121,7 @@ static int read_metadata(gw__cfg_t *c, doc_t *doc)
                      gw__cfg_string(c, meta, "name", GW__CFG_REQUIRED, &doc->meta.name) < 0 ||
                      gw__cfg_string(c, meta, "namespace", 0, &doc->meta.namespace_) < 0 ||
                      gw__cfg_labels(c, meta, "labels", 0, &ignored) < 0 ||
-                     gw__cfg_labels(c, meta, "annotations", 0, &ignored) < 0
+                     gw__cfg_labels(c, meta, "annotations", 0, &doc->meta.annotations) < 0
                  ? -1
                  : 0;
     if (rc == 0) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "auth_context.h"
+#include "bearer_auth.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -58,6 +59,8 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
     if (config->settings.auth.enabled &&
         (generation->auth = gw_auth_new(&config->settings.auth, err, err_size)) == NULL)
         goto fail;
+    if ((generation->bearer = gw_bearer_new(config, err, err_size)) == NULL && err[0] != '\0')
+        goto fail;
     return generation;
 
 fail:
@@ -78,6 +81,7 @@ void gw_generation_release(gw_generation_t *generation)
         SSL_CTX_free(generation->server_ssl[i]);
     free(generation->server_ssl);
     gw_auth_free(generation->auth);
+    gw_bearer_free(generation->bearer);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

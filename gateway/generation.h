@@ -23,7 +23,8 @@ typedef struct {
     gw_router_t *router;
     SSL_CTX **server_ssl; /* one per Gateway server in config order; NULL for plain HTTP */
     size_t server_count;
-    struct gw_auth *auth; /* browser login (auth_context.h), NULL when the config has no oidc section */
+    struct gw_auth *auth;     /* browser login (auth_context.h), NULL when the config has no oidc section */
+    struct gw_bearer *bearer; /* bearer tokens (bearer_auth.h), NULL without RequestAuthentication rules */
 } gw_generation_t;
 
 /**
