@@ -502,7 +502,8 @@ static void test_skipped_kinds(void **state)
         "---\napiVersion: rbac.istio.io/v1alpha1\nkind: ServiceRoleBinding\nmetadata: {name: b}\nspec: {x: "
         "1}\n"
         "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nfreeform: [1, 2]\n"
-        "---\napiVersion: security.istio.io/v1beta1\nkind: RequestAuthentication\nmetadata: {name: ra}\n"
+        "---\napiVersion: security.istio.io/v1beta1\nkind: RequestAuthentication\nmetadata: {name: "
+        "ra}\nspec: {}\n"
         "---\n" GW);
     assert_int_equal(config->gateway_count, 1);
     gw_config_release(config);
