@@ -288,6 +288,7 @@ static const char verify_tag = 'B';
 typedef struct {
     h2o_req_t *req; /* NULL once the request is gone */
     gw_request_link_t *link;
+    const gw_bearer_t *bearer; /* the generation's rules the result is about */
     size_t rule;
     uint8_t key[AS_BEARER_KEY_SIZE];
     int in_call, done_in_call;
@@ -404,7 +405,8 @@ static int verify(gw_bearer_worker_t *w, h2o_req_t *req, const char *token, size
         gw_send_error(req, 500, "Out of memory.", request_id);
         return 1;
     }
-    *op = (bearer_op_t){.rule = rule_index, .resume = resume, .handler = handler, .in_call = 1};
+    *op = (bearer_op_t){
+        .bearer = w->bearer, .rule = rule_index, .resume = resume, .handler = handler, .in_call = 1};
     memcpy(op->key, key, AS_BEARER_KEY_SIZE);
     op->link = gw_request_link(req, &op->req);
     oidc_claims_options_t opts;
@@ -442,11 +444,13 @@ int gw_bearer_identify(gw_bearer_worker_t *w, h2o_req_t *req, const char *namesp
 {
     *identity = AS_IDENTITY_ANONYMOUS;
     bearer_op_t *resumed = gw_request_take_resumed(req, &verify_tag);
-    if (resumed != NULL) {
+    if (resumed != NULL && resumed->bearer == w->bearer) {
         int rc = finish(w, req, resumed, request_id, identity);
         op_free(resumed);
         return rc;
     }
+    if (resumed != NULL) /* a reload came while the keys were fetched: verify again with the new rules */
+        op_free(resumed);
     ssize_t index = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (index < 0)
         return refuse(w, req, "no_token", NULL, request_id);

@@ -224,6 +224,18 @@ test('a client-credentials token of a machine client is accepted with its client
     assert.equal(echo.headers['kubeflow-userid'], MACHINE);
 });
 
+test('a Kubernetes service-account-shaped token (ES256, no email) is accepted as its sub', async () => {
+    const sa = 'system:serviceaccount:kubeflow-alice:pipeline-runner';
+    const token = await new SignJWT({ 'kubernetes.io': { namespace: 'kubeflow-alice' } })
+        .setProtectedHeader({ alg: 'ES256', kid: 'ec-1' })
+        .setIssuer(forge.origin).setSubject(sa).setAudience(FORGE_AUD)
+        .setIssuedAt(now()).setNotBefore(now()).setExpirationTime(now() + 600)
+        .sign(ec.privateKey);
+    const echo = echoFrom(await call(PREDICT, `Bearer ${token}`), 'mnist-alice');
+    assert.equal(echo.headers['kubeflow-userid'], sa);
+    assert.equal(echo.headers['kubeflow-groups'], '');
+});
+
 test('no token: 401 JSON for the API client, never a redirect', async () => {
     const res = await call(PREDICT, undefined);
     assert.equal(res.status, 401);
