@@ -460,12 +460,10 @@ int gw_bearer_identify(gw_bearer_worker_t *w, h2o_req_t *req, const char *namesp
     const char *token;
     size_t token_len;
     as_bearer_token_status_t status = as_bearer_token_from_header(v->base, v->len, &token, &token_len);
-    char iss[AS_BEARER_MAX_ISSUER];
-    if (status == AS_BEARER_TOKEN_OK)
-        status = as_bearer_token_peek_issuer(token, token_len, iss, sizeof(iss));
     if (status != AS_BEARER_TOKEN_OK)
         return refuse(w, req, as_bearer_token_status_name(status), NULL, request_id);
 
+    /* the cache first: a token seen before needs no parsing at all */
     uint8_t key[AS_BEARER_KEY_SIZE];
     as_bearer_cache_key(token, token_len, key);
     json_t *claims = NULL;
@@ -483,6 +481,9 @@ int gw_bearer_identify(gw_bearer_worker_t *w, h2o_req_t *req, const char *namesp
     }
     json_decref(claims);
     ++w->stats.cache_misses;
+    char iss[AS_BEARER_MAX_ISSUER];
+    if ((status = as_bearer_token_peek_issuer(token, token_len, iss, sizeof(iss))) != AS_BEARER_TOKEN_OK)
+        return refuse(w, req, as_bearer_token_status_name(status), NULL, request_id);
     long chosen = choose_rule(w->bearer, iss, namespace_);
     if (chosen < 0)
         return refuse(w, req, "untrusted_issuer", NULL, request_id);
