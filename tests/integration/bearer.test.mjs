@@ -327,6 +327,14 @@ test('many requests with many tokens fetch the key set once', async () => {
         for (const r of results) assert.equal(r.status, 200, r.body);
     }
     assert.equal(forge.counts['/jwks'] || 0, before, 'no further key set fetch');
+    // and the IdP's: fresh client-credentials tokens, many requests
+    const machine = await Promise.all([0, 1, 2].map(() => idp.token(
+        { grant_type: 'client_credentials', scope: 'api', resource: idp.audience },
+        { clientId: MACHINE, clientSecret: idp.machineClientSecret })));
+    for (let round = 0; round < 3; ++round) {
+        const results = await Promise.all(machine.map((t) => call(PREDICT, `Bearer ${t.json().access_token}`)));
+        for (const r of results) assert.equal(r.status, 200, r.body);
+    }
     const idpFetches = (idp.child.stdout().match(/^REQ GET \/jwks$/gm) || []).length;
     assert.equal(idpFetches, 1, 'the IdP key set was fetched once for every IdP token so far');
 });
