@@ -263,8 +263,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req);
 
 static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_generation_t *generation,
                         h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
-                        const gw_route_request_t *route_request, const char *request_id,
-                        as_identity_t *identity)
+                        const gw_route_t *route, const char *request_id, as_identity_t *identity)
 {
     *identity = AS_IDENTITY_ANONYMOUS;
     gw_generation_t *g = generation->generation;
@@ -287,13 +286,10 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
     }
     if (g->auth != NULL && gw_auth_handle(generation->auth, req, path, path_len, query_at, request_id))
         return 1;
-    if (bearer) { /* the route's namespace decides which issuers are trusted */
-        size_t matched_len;
-        const gw_route_t *route = gw_router_match(g->router, route_request, &matched_len);
+    if (bearer) /* the route's namespace decides which issuers are trusted */
         return gw_bearer_identify(generation->bearer, req,
                                   route != NULL ? route->service->meta.namespace_ : NULL, request_id, on_req,
                                   self, identity);
-    }
     return gw_auth_identify(generation->auth, req, path, query_at != SIZE_MAX ? query_at : path_len, path_len,
                             request_id, on_req, self, identity);
 }
@@ -339,13 +335,14 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         .header = request_header,
         .ctx = req,
     };
-    as_identity_t identity;
-    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, &route_request,
-                     request_id, &identity))
-        return 0;
-
+    /* matched once, before the identity step changes any header: the route whose namespace chose the
+     * trusted issuers is the route the request takes */
     size_t matched_len;
     const gw_route_t *route = gw_router_match(generation->generation->router, &route_request, &matched_len);
+    as_identity_t identity;
+    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, route, request_id,
+                     &identity))
+        return 0;
     if (route == NULL || route->total_weight == 0) {
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;

@@ -18,7 +18,7 @@ import { http1 } from './lib/http.mjs';
 import { pkcePair, randomValue, startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
-import { standardServices } from './lib/stack.mjs';
+import { BOB_NB1, standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
 const PREDICT = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
@@ -153,6 +153,17 @@ before(async () => {
             requestAuth('forge', 'istio-system', forge.origin, `${forge.origin}/jwks`, [FORGE_AUD]),
             requestAuth('down', 'istio-system', `http://127.0.0.1:${downPort}`, `http://127.0.0.1:${downPort}/jwks`,
                         [FORGE_AUD]),
+            // bob's route for a path under alice's prefix, only for requests that carry a bearer header
+            `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: bob-sneaky, namespace: kubeflow-bob}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/tenantgate]
+  http:
+  - match: [{uri: {prefix: /serving/kubeflow-alice/mnist/v2/}, headers: {authorization: {regex: "Bearer .*"}}}]
+    route: [{destination: {host: ${BOB_NB1}, subset: v1}}]
+`,
             ...(bobIssuer ? [requestAuth('bob-issuer', 'kubeflow-bob', `${forge.origin}/bob`, `${forge.origin}/bob/jwks`,
                                          [FORGE_AUD], { 'tenantgate.io/userid-claim': 'preferred_username' })] : []),
         ],
@@ -314,6 +325,19 @@ test("a tenant namespace's issuer is trusted for its own routes only", async () 
     assert.equal(echo.headers['kubeflow-userid'], 'alice@example.com', 'the userid-claim annotation maps the user');
     // and again (now from the cache): still refused on alice's route
     assertInvalidToken(await call(PREDICT, `Bearer ${token}`), "cached bob token on alice's route");
+});
+
+test("a tenant's route that matches only with the bearer header cannot carry its issuer's users to another tenant", async () => {
+    const token = await forged({ iss: `${forge.origin}/bob`, sub: 'alice', preferred_username: 'alice@example.com' },
+                               { alg: 'ES256', kid: 'bob-1' }, bobKey.privateKey);
+    // trusted because bob's route matched; and then it is bob's route the request takes, never alice's
+    const res = await call('/serving/kubeflow-alice/mnist/v2/models/mnist:predict', `Bearer ${token}`);
+    const echo = echoFrom(res, 'nb1-bob');
+    assert.equal(echo.headers['kubeflow-userid'], 'alice@example.com');
+    // the same path with a root issuer's token also takes bob's route (the header matches): routing is per request
+    echoFrom(await call('/serving/kubeflow-alice/mnist/v2/x', `Bearer ${await forged()}`), 'nb1-bob');
+    // and without any bearer header alice's route answers (401 here: login is on)
+    assert.equal((await call('/serving/kubeflow-alice/mnist/v2/x', undefined)).status, 401);
 });
 
 // ---- caching ---------------------------------------------------------------
