@@ -55,6 +55,27 @@ static void assert_scratch_path(const char *path, const char *rel)
     assert_string_equal(path, want);
 }
 
+static void test_example_request_auth(void **state)
+{
+    (void)state;
+    gw_config_t *config = load_example();
+    assert_int_equal(config->request_auth_count, 1);
+    const gw_request_auth_t *ra = &config->request_auths[0];
+    assert_string_equal(ra->meta.namespace_, "istio-system");
+    assert_int_equal(ra->meta.mark.line, example_line("apiVersion: security.istio.io/v1beta1"));
+    assert_int_equal(ra->jwt_rule_count, 1);
+    const gw_jwt_rule_t *r = &ra->jwt_rules[0];
+    assert_string_equal(r->issuer, "https://idp.example.com");
+    assert_string_equal(r->jwks_uri, "https://idp.example.com/jwks");
+    assert_int_equal(r->audiences.count, 1);
+    assert_string_equal(r->audiences.items[0], "https://tenantgate.example.com/api");
+    assert_string_equal(r->userid_claim, "email");
+    assert_string_equal(r->groups_claim, "groups");
+    assert_false(r->forward_original_token);
+    assert_false(r->allow_insecure);
+    gw_config_release(config);
+}
+
 static void test_example_settings(void **state)
 {
     (void)state;
@@ -573,6 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_settings),
+        cmocka_unit_test(test_example_request_auth),
         cmocka_unit_test(test_example_gateway),
         cmocka_unit_test(test_example_service),
         cmocka_unit_test(test_example_destination_rule),
