@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -59,8 +60,12 @@ function startForge() {
     const server = http.createServer((req, res) => {
         state.counts[req.url] = (state.counts[req.url] || 0) + 1;
         const set = state.sets[req.url];
-        res.writeHead(set ? 200 : 404, { 'content-type': 'application/json' });
-        res.end(set ? JSON.stringify(set) : '{}');
+        const answer = () => {
+            res.writeHead(set ? 200 : 404, { 'content-type': 'application/json' });
+            res.end(set ? JSON.stringify(set) : '{}');
+        };
+        if (req.url.startsWith('/slow/')) setTimeout(answer, 800); // a key set that takes its time
+        else answer();
     });
     return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
         state.origin = `http://127.0.0.1:${server.address().port}`;
@@ -124,6 +129,7 @@ before(async () => {
     rp = await startRp();
     forge.sets['/jwks'] = await jwks([['rsa-1', 'RS256', rsa], ['ec-1', 'ES256', ec]]);
     forge.sets['/bob/jwks'] = await jwks([['bob-1', 'ES256', bobKey]]);
+    forge.sets['/slow/jwks'] = forge.sets['/jwks'];
     forge.sets['/evil-jwks'] = await jwks([['evil', 'RS256', attacker]]);
     const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
         (name) => startUpstream({ name, cert: name, certs })));
@@ -151,6 +157,7 @@ before(async () => {
         extraDocs: [
             requestAuth('idp', 'istio-system', idp.issuer, `${idp.issuer}/jwks`, [idp.audience, idp.clientId]),
             requestAuth('forge', 'istio-system', forge.origin, `${forge.origin}/jwks`, [FORGE_AUD]),
+            requestAuth('slow', 'istio-system', `${forge.origin}/slow`, `${forge.origin}/slow/jwks`, [FORGE_AUD]),
             requestAuth('down', 'istio-system', `http://127.0.0.1:${downPort}`, `http://127.0.0.1:${downPort}/jwks`,
                         [FORGE_AUD]),
             // bob's route for a path under alice's prefix, only for requests that carry a bearer header
@@ -312,6 +319,23 @@ test('an issuer whose keys cannot be fetched answers 503, not 401, and is not ca
         const res = await call(PREDICT, `Bearer ${token}`, { accept: 'application/json' });
         assert.equal(res.status, 503, res.body);
     }
+});
+
+test('a client that leaves while its token waits for the key set: nothing breaks, the next request is served', async () => {
+    const token = await forged({ iss: `${forge.origin}/slow` });
+    const gone = new Promise((resolve) => {
+        const req = https.request({ host: '127.0.0.1', port: gw.httpsPort, path: PREDICT, method: 'POST', ...tls(),
+                                    headers: { authorization: `Bearer ${token}`, 'content-length': '2' } });
+        req.on('error', () => resolve('aborted'));
+        req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+        req.end('{}');
+        setTimeout(() => req.destroy(), 200);
+    });
+    assert.equal(await gone, 'aborted');
+    await new Promise((r) => setTimeout(r, 1000)); // the key set arrives for a request that is gone
+    const echo = echoFrom(await call(PREDICT, `Bearer ${token}`), 'mnist-alice');
+    assert.equal(echo.headers['kubeflow-userid'], 'carol@example.com');
+    assert.equal(forge.counts['/slow/jwks'], 1);
 });
 
 // ---- tenant safety ---------------------------------------------------------
