@@ -5,10 +5,10 @@
 #include "authservice/login_flow.h"
 #include "error_page.h"
 #include "oidc/url.h"
+#include "request_resume.h"
 
-/* A suspended request's answer, handed to its second pass through the edge handler (same thread, at once). */
-static _Thread_local h2o_req_t *resumed_req;
-static _Thread_local gw_auth_op_t *resumed_op;
+/* Tags the session lookup's result handed to a resumed request (request_resume.h). */
+static const char identify_tag = 'S';
 
 int gw_request_is_api(h2o_req_t *req, const char *path, size_t path_len, const char *const *api_prefixes)
 {
@@ -100,7 +100,7 @@ static int identify_with(gw_auth_op_t *op, h2o_req_t *req, const char *path, siz
 
 int gw_auth_is_resumed(const h2o_req_t *req)
 {
-    return req == resumed_req;
+    return gw_request_is_resumed(req);
 }
 
 void gw__auth_identify_done(gw_auth_op_t *op)
@@ -112,14 +112,9 @@ void gw__auth_identify_done(gw_auth_op_t *op)
     }
     op->link->op = NULL; /* the second pass owns op now */
     op->req = NULL;
-    resumed_req = req;
-    resumed_op = op;
-    op->resume(op->handler, req);
-    if (resumed_op != NULL) { /* not taken (another handler answered) */
-        gw__auth_op_end(resumed_op);
-        resumed_op = NULL;
-    }
-    resumed_req = NULL;
+    gw_auth_op_t *left = gw_request_resume(req, op->resume, op->handler, &identify_tag, op);
+    if (left != NULL) /* not taken (another handler answered) */
+        gw__auth_op_end(left);
 }
 
 int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size_t path_len,
@@ -129,9 +124,9 @@ int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size
     *identity = AS_IDENTITY_ANONYMOUS;
     if (w == NULL)
         return 0;
-    if (resumed_req == req && resumed_op != NULL) {
-        gw_auth_op_t *op = resumed_op;
-        resumed_op = NULL;
+    gw_auth_op_t *resumed = gw_request_take_resumed(req, &identify_tag);
+    if (resumed != NULL) {
+        gw_auth_op_t *op = resumed;
         int rc = identify_with(op, req, path, path_len, target_len, request_id, identity);
         gw__auth_op_end(op);
         return rc;

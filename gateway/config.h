@@ -369,6 +369,30 @@ typedef struct {
     size_t rule_count;
 } gw_authorization_policy_t;
 
+/* ---- RequestAuthentication (security.istio.io): trusted bearer-token issuers ---- */
+
+/** One spec.jwtRules entry, with tenantgate's claim mapping from the document's annotations. */
+typedef struct {
+    char *issuer;               /* iss, compared exactly */
+    char *jwks_uri;             /* key set URL, or NULL for the issuer's discovery document */
+    gw_strings_t audiences;     /* at least one (tenantgate requires aud checks) */
+    int forward_original_token; /* keep the client's Authorization header on the upstream request */
+    int allow_insecure;         /* annotation tenantgate.io/allow-insecure-jwks-uri: http on loopback */
+    const char *userid_claim;   /* annotation tenantgate.io/userid-claim, or NULL: email, else sub */
+    const char *groups_claim;   /* annotation tenantgate.io/groups-claim, default "groups" */
+    gw_config_mark_t mark;
+} gw_jwt_rule_t;
+
+typedef struct {
+    gw_meta_t meta;
+    gw_labels_t selector; /* spec.selector.matchLabels: accepted; the gateway applies rules by namespace */
+    gw_jwt_rule_t *jwt_rules;
+    size_t jwt_rule_count;
+} gw_request_auth_t;
+
+/** Namespace whose RequestAuthentication is trusted for every destination (Istio's root namespace). */
+#define GW_ROOT_NAMESPACE "istio-system"
+
 /* ---- the whole file ---- */
 
 typedef struct gw_config {
@@ -390,6 +414,8 @@ typedef struct gw_config {
     size_t service_role_binding_count;
     gw_authorization_policy_t *authorization_policies;
     size_t authorization_policy_count;
+    gw_request_auth_t *request_auths;
+    size_t request_auth_count;
 } gw_config_t;
 
 /** Maximum length of a load error message. */

@@ -33,6 +33,7 @@ int gw__decode_destination_rule(gw__cfg_t *c, const gw_yaml_node_t *spec, void *
 int gw__finish_destination_rules(gw__cfg_t *c);
 
 int gw__decode_virtual_service(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
+int gw__decode_request_auth(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out);
 
 /** After every VirtualService: tenant isolation (config_tenancy.c): destinations in the own namespace, no
  * uri claimed by two namespaces. */

@@ -35,7 +35,7 @@ static const char *const security_api[] = {"security.istio.io/v1beta1", "securit
 
 /*
  * Decoded in this order: a kind may check references to the kinds above it.
- * To read a kind that is skipped today (e.g. AuthorizationPolicy): add its
+ * To read a kind that is skipped (none is, today): add its
  * array and count to gw_config_t, write gw__decode_<kind> (and a finish hook
  * for checks across its documents) in a config_<kind>.c, declare them in
  * config_kinds.h and fill in its row here.
@@ -61,7 +61,8 @@ static const kind_t kinds[] = {
     {"AuthorizationPolicy", security_api, gw__decode_authorization_policy, gw__finish_authorization_policies,
      sizeof(gw_authorization_policy_t), offsetof(gw_config_t, authorization_policies),
      offsetof(gw_config_t, authorization_policy_count)},
-    {"RequestAuthentication", security_api, NULL, NULL, 0, 0, 0},
+    {"RequestAuthentication", security_api, gw__decode_request_auth, NULL, sizeof(gw_request_auth_t),
+     offsetof(gw_config_t, request_auths), offsetof(gw_config_t, request_auth_count)},
 };
 
 enum { KIND_COUNT = sizeof(kinds) / sizeof(kinds[0]) };

@@ -5,6 +5,7 @@
 
 #include "auth_handler.h"
 #include "authorize.h"
+#include "bearer_auth.h"
 #include "error_page.h"
 #include "inflight.h"
 #include "mirror.h"
@@ -30,8 +31,9 @@ typedef struct {
 typedef struct worker_generation {
     gw_generation_t *generation;
     gw_worker_upstream_t *upstream;
-    gw_auth_worker_t *auth; /* browser login on this worker, NULL when off */
-    size_t requests;        /* started on this generation and not yet disposed */
+    gw_auth_worker_t *auth;     /* browser login on this worker, NULL when off */
+    gw_bearer_worker_t *bearer; /* bearer tokens on this worker, made on first use */
+    size_t requests;            /* started on this generation and not yet disposed */
     struct worker_generation *next_retired;
     as_rctoken_cache_t *rctokens; /* this worker's RCTokens, NULL when off */
 } worker_generation_t;
@@ -70,6 +72,7 @@ static worker_generation_t *worker_generation_new(gw_generation_t *generation, h
 static void worker_generation_free(worker_generation_t *wg)
 {
     gw_auth_worker_free(wg->auth); /* ends its pending store and IdP operations */
+    gw_bearer_worker_free(wg->bearer);
     gw_worker_upstream_free(wg->upstream);
     as_rctoken_cache_free(wg->rctokens);
     gw_generation_release(wg->generation);
@@ -264,31 +267,40 @@ static void on_auth_hold_disposed(void *_hold)
         reap(hold->state);
 }
 
-/* Browser login before routing: /authservice/ endpoints and the identity step. 1 when req was answered (or
- * is in progress), 0 to route it with *identity (empty when login is off). */
+/* Identity before routing: /authservice/ endpoints, bearer tokens and browser sessions. 1 when req was
+ * answered (or is in progress), 0 to route it with *identity (empty when login is off). */
 static int on_req(h2o_handler_t *_self, h2o_req_t *req);
 
 static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_generation_t *generation,
                         h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
-                        const char *request_id, as_identity_t *identity)
+                        const gw_route_t *route, const char *request_id, as_identity_t *identity)
 {
     *identity = AS_IDENTITY_ANONYMOUS;
-    if (generation->generation->auth == NULL)
+    gw_generation_t *g = generation->generation;
+    int bearer = g->bearer != NULL && gw_bearer_present(req);
+    if (g->auth == NULL && !bearer)
         return 0;
-    /* made on first use, on this worker's thread: the IdP client belongs to the thread that runs its loop */
-    if (generation->auth == NULL &&
-        (generation->auth = gw_auth_worker_new(generation->generation->auth, state->ctx->loop)) == NULL) {
+    /* made on first use, on this worker's thread: an IdP client belongs to the thread that runs its loop */
+    if ((g->auth != NULL && generation->auth == NULL &&
+         (generation->auth = gw_auth_worker_new(g->auth, state->ctx->loop)) == NULL) ||
+        (bearer && generation->bearer == NULL &&
+         (generation->bearer = gw_bearer_worker_new(g->bearer, state->ctx->loop)) == NULL)) {
         gw_send_error(req, 503, "Sign-in is not available right now.", request_id); /* fail closed */
         return 1;
     }
-    if (!gw_auth_is_resumed(req)) { /* the first pass already holds the generation */
+    if (!gw_request_is_resumed(req)) { /* the first pass already holds the generation */
         auth_hold_t *hold = h2o_mem_alloc_shared(&req->pool, sizeof(*hold), on_auth_hold_disposed);
         *hold = (auth_hold_t){state, generation};
         ++generation->requests;
         gw_inflight_begin();
     }
-    return gw_auth_handle(generation->auth, req, path, path_len, query_at, request_id) ||
-           gw_auth_identify(generation->auth, req, path, query_at != SIZE_MAX ? query_at : path_len, path_len,
+    if (g->auth != NULL && gw_auth_handle(generation->auth, req, path, path_len, query_at, request_id))
+        return 1;
+    if (bearer) /* the route's namespace decides which issuers are trusted */
+        return gw_bearer_identify(generation->bearer, req,
+                                  route != NULL ? route->service->meta.namespace_ : NULL, request_id, on_req,
+                                  self, identity);
+    return gw_auth_identify(generation->auth, req, path, query_at != SIZE_MAX ? query_at : path_len, path_len,
                             request_id, on_req, self, identity);
 }
 
@@ -319,7 +331,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     const gw_settings_t *settings = &generation->generation->config->settings;
 
     /* a request resumed after its session lookup was counted on its first pass */
-    int resumed = gw_auth_is_resumed(req);
+    int resumed = gw_request_is_resumed(req);
     if (!resumed && gw_reset_flood_guard_check(req)) {
         gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
         return 0;
@@ -344,13 +356,6 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     size_t path_only = query_at != SIZE_MAX ? query_at : path_len;
     if (gw_well_known_handle(generation->generation->rctoken, req, path, path_only, request_id))
         return 0;
-    as_identity_t identity;
-    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, request_id, &identity))
-        return 0;
-    if (gw_rctoken_cli_handle(generation->generation->rctoken, req, path, path_only, &identity, request_id))
-        return 0;
-
-    size_t matched_len;
     gw_route_request_t route_request = {
         .method = req->method.base,
         .method_len = req->method.len,
@@ -361,7 +366,16 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         .header = request_header,
         .ctx = req,
     };
+    /* matched once, before the identity step changes any header: the route whose namespace chose the
+     * trusted issuers is the route the request takes */
+    size_t matched_len;
     const gw_route_t *route = gw_router_match(generation->generation->router, &route_request, &matched_len);
+    as_identity_t identity;
+    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, route, request_id,
+                     &identity))
+        return 0;
+    if (gw_rctoken_cli_handle(generation->generation->rctoken, req, path, path_only, &identity, request_id))
+        return 0;
     if (route == NULL || route->total_weight == 0) {
         gw_send_error(req, 404, "No route matches this path.", request_id);
         return 0;

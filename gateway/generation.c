@@ -7,6 +7,7 @@
 #include "auth_context.h"
 #include "authorize.h"
 #include "rctoken_context.h"
+#include "bearer_auth.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -65,6 +66,8 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
     if (config->settings.rctoken.enabled &&
         (generation->rctoken = gw_rctoken_new(&config->settings.rctoken, err, err_size)) == NULL)
         goto fail;
+    if ((generation->bearer = gw_bearer_new(config, err, err_size)) == NULL && err[0] != '\0')
+        goto fail;
     return generation;
 
 fail:
@@ -87,6 +90,7 @@ void gw_generation_release(gw_generation_t *generation)
     gw_auth_free(generation->auth);
     gw_authorizer_free(generation->authorizer);
     gw_rctoken_free(generation->rctoken);
+    gw_bearer_free(generation->bearer);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

@@ -55,6 +55,27 @@ static void assert_scratch_path(const char *path, const char *rel)
     assert_string_equal(path, want);
 }
 
+static void test_example_request_auth(void **state)
+{
+    (void)state;
+    gw_config_t *config = load_example();
+    assert_int_equal(config->request_auth_count, 1);
+    const gw_request_auth_t *ra = &config->request_auths[0];
+    assert_string_equal(ra->meta.namespace_, "istio-system");
+    assert_int_equal(ra->meta.mark.line, example_line("apiVersion: security.istio.io/v1beta1"));
+    assert_int_equal(ra->jwt_rule_count, 1);
+    const gw_jwt_rule_t *r = &ra->jwt_rules[0];
+    assert_string_equal(r->issuer, "https://idp.example.com");
+    assert_string_equal(r->jwks_uri, "https://idp.example.com/jwks");
+    assert_int_equal(r->audiences.count, 1);
+    assert_string_equal(r->audiences.items[0], "https://tenantgate.example.com/api");
+    assert_string_equal(r->userid_claim, "email");
+    assert_string_equal(r->groups_claim, "groups");
+    assert_false(r->forward_original_token);
+    assert_false(r->allow_insecure);
+    gw_config_release(config);
+}
+
 static void test_example_settings(void **state)
 {
     (void)state;
@@ -488,18 +509,6 @@ static void test_summary(void **state)
 }
 
 /* Documents of kinds a later version reads are accepted and not looked into. */
-static void test_skipped_kinds(void **state)
-{
-    (void)state;
-    /* RequestAuthentication is the one kind still accepted and skipped whole (authorization kinds are
-     * decoded: test_config_authz.c) */
-    gw_config_t *config = load_ok("apiVersion: security.istio.io/v1beta1\nkind: RequestAuthentication\n"
-                                  "freeform: [1, 2]\nmetadata: {name: ra}\n"
-                                  "---\n" GW);
-    assert_int_equal(config->gateway_count, 1);
-    gw_config_release(config);
-}
-
 /* Flow style throughout, explicit document ends, comments, quoted scalars. */
 static void test_yaml_styles(void **state)
 {
@@ -564,6 +573,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_settings),
+        cmocka_unit_test(test_example_request_auth),
         cmocka_unit_test(test_example_gateway),
         cmocka_unit_test(test_example_service),
         cmocka_unit_test(test_example_destination_rule),
@@ -575,7 +585,6 @@ int main(void)
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_summary),
-        cmocka_unit_test(test_skipped_kinds),
         cmocka_unit_test(test_yaml_styles),
         cmocka_unit_test(test_gateway_references),
         cmocka_unit_test(test_nesting_limit),
