@@ -6,6 +6,7 @@
 
 #include "load_balancer.h"
 #include "mirror.h"
+#include "retry.h"
 #include "sticky_split.h"
 #include "util/random.h"
 #include "util/log.h"
@@ -50,6 +51,7 @@ struct gw_worker_upstream {
     uint64_t *mirror_credit;               /* per route (at its first slot), parts per million */
     size_t mirrors;                        /* mirror requests in flight */
     h2o_linklist_t mirror_list;            /* of them, for gw_mirror_cancel_all */
+    gw_retry_budget_t retry_budget;
     int retired;
     int pools_disposed;
 };
@@ -116,6 +118,9 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
         const gw_route_target_t *target = gw_router_slot(router, s);
         const gw_route_t *route = gw_router_slot_route(router, s);
         uint64_t ms = route->config->timeout_ms != 0 ? route->config->timeout_ms : default_timeout_ms;
+        uint64_t per_try = route->config->retries.per_try_timeout_ms;
+        if (route->config->retries.attempts > 0 && per_try != 0 && per_try < ms)
+            ms = per_try; /* each try waits at most this long for each read */
         upstream->clients[s] = (h2o_http1client_ctx_t){
             .loop = ctx->loop,
             .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
@@ -214,10 +219,32 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
                                h2o_req_overrides_t *overrides)
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    gw_retry_budget_request(&upstream->retry_budget, h2o_now(upstream->ctx->loop));
     long index = choose_endpoint(upstream, pools);
     if (index < 0)
         return -1;
     overrides->client_ctx = &upstream->clients[target->slot];
+    overrides->socketpool = &pools->pools[index];
+    return index;
+}
+
+long gw_worker_upstream_retry(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long failed,
+                              int failed_status, h2o_req_overrides_t *overrides)
+{
+    cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    if (!gw_retry_budget_take(&upstream->retry_budget, h2o_now(upstream->ctx->loop))) {
+        tg_log_warn("upstream", "retry budget of %s spent: no retry", pools->cluster->name);
+        return -1;
+    }
+    long index = choose_endpoint(upstream, pools);
+    if (index == failed && pools->count > 1) { /* another endpoint when there is one */
+        long other = choose_endpoint(upstream, pools);
+        end_in_flight(pools, index);
+        index = other;
+    }
+    if (index < 0)
+        return -1;
+    gw_worker_upstream_report(upstream, target, failed, failed_status);
     overrides->socketpool = &pools->pools[index];
     return index;
 }

@@ -56,6 +56,17 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
                                h2o_req_overrides_t *overrides);
 
 /**
+ * Moves a request whose try at endpoint failed (failed_status: 502, 503 or
+ * 504) to an endpoint of the same cluster, another one when there is one,
+ * if this worker's retry budget allows (retry.h). Then reports the failed
+ * try as gw_worker_upstream_report does and points overrides at the new
+ * endpoint's pool. Returns the new endpoint, or -1 (nothing changed) when
+ * the budget is spent or no endpoint is available.
+ */
+long gw_worker_upstream_retry(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long failed,
+                              int failed_status, h2o_req_overrides_t *overrides);
+
+/**
  * Ends a request that gw_worker_upstream_select sent to endpoint of target's
  * cluster (call it exactly once, when the request is disposed): it is no
  * longer in flight, and its final status feeds outlier detection: 5xx counts
