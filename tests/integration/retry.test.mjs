@@ -71,11 +71,16 @@ test('with retries every GET, PUT and DELETE is answered by the live endpoint', 
 });
 
 test('perTryTimeout moves a request off an endpoint that does not answer in time', async () => {
-    const start = Date.now();
-    const seen = await statuses('/hurry/', 6);
-    const took = Date.now() - start;
+    const took = [];
+    const seen = [];
+    for (let i = 0; i < 6; i += 1) {
+        const start = Date.now();
+        seen.push(...await statuses('/hurry/', 1));
+        took.push(Date.now() - start);
+    }
     assert.deepEqual(seen, Array(6).fill('mnist-live'));
-    assert.ok(took < 1800, `6 requests took ${took} ms (the slow endpoint answers after 2 s)`);
+    // each within the 300 ms try plus a retry, well before the slow endpoint's 2 s
+    assert.ok(Math.max(...took) < 1500, `requests took ${took.join(', ')} ms`);
     assert.match(gw.child.stderr(), /try 1 failed \(timeout, 504\), retrying/);
 });
 
