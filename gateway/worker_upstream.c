@@ -132,7 +132,8 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     return upstream;
 }
 
-/* A retired generation's pools are disposed once no mirror request can return a socket to them any more. */
+/* A retired generation's pools are disposed once no mirror request can return a socket to them any more;
+ * the edge handler's reaper calls gw_worker_upstream_retire again every second until they are. */
 static void dispose_pools_when_idle(gw_worker_upstream_t *upstream)
 {
     if (!upstream->retired || upstream->mirrors > 0 || upstream->pools_disposed)
@@ -277,8 +278,9 @@ int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_rou
 void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirror_target_t *target)
 {
     end_in_flight(&upstream->clusters[target->cluster], target->endpoint);
+    /* the pools of a retired generation are disposed by the reaper's next gw_worker_upstream_retire, not
+     * here: this runs inside an http1client callback that still returns its socket to the pool */
     --upstream->mirrors;
-    dispose_pools_when_idle(upstream);
 }
 
 h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream)
