@@ -50,6 +50,7 @@ struct gw_worker_upstream {
     h2o_http1client_ctx_t *mirror_clients; /* one per cluster */
     uint64_t *mirror_credit;               /* per route (at its first slot), parts per million */
     size_t mirrors;                        /* mirror requests in flight */
+    size_t mirror_bytes;                   /* and their bytes */
     h2o_linklist_t mirror_list;            /* of them, for gw_mirror_cancel_all */
     gw_retry_budget_t retry_budget;
     int retired;
@@ -250,7 +251,7 @@ long gw_worker_upstream_retry(gw_worker_upstream_t *upstream, const gw_route_tar
     return index;
 }
 
-int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route, size_t bytes,
                                     gw_mirror_target_t *target)
 {
     if (route->mirror_cluster < 0 || upstream->retired)
@@ -261,17 +262,19 @@ int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_rou
     if (*credit < 1000000)
         return 0;
     *credit -= 1000000;
-    if (upstream->mirrors >= GW_MIRROR_MAX_IN_FLIGHT)
+    if (upstream->mirrors >= GW_MIRROR_MAX_IN_FLIGHT || bytes > GW_MIRROR_MAX_BYTES - upstream->mirror_bytes)
         return 0; /* dropped, never queued */
     cluster_pools_t *pools = &upstream->clusters[route->mirror_cluster];
     long index = choose_endpoint(upstream, pools);
     if (index < 0)
         return 0;
     ++upstream->mirrors;
+    upstream->mirror_bytes += bytes;
     *target = (gw_mirror_target_t){.client_ctx = &upstream->mirror_clients[route->mirror_cluster],
                                    .pool = &pools->pools[index],
                                    .cluster = (size_t)route->mirror_cluster,
-                                   .endpoint = index};
+                                   .endpoint = index,
+                                   .bytes = bytes};
     return 1;
 }
 
@@ -281,6 +284,7 @@ void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirr
     /* the pools of a retired generation are disposed by the reaper's next gw_worker_upstream_retire, not
      * here: this runs inside an http1client callback that still returns its socket to the pool */
     --upstream->mirrors;
+    upstream->mirror_bytes -= target->bytes;
 }
 
 h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream)

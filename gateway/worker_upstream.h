@@ -78,6 +78,8 @@ void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_ta
 
 /** Mirror requests a worker keeps in flight per generation at most; more are dropped, never queued. */
 #define GW_MIRROR_MAX_IN_FLIGHT 64
+/** Bytes of mirror requests (head and body) a worker keeps in flight at most; more are dropped. */
+#define GW_MIRROR_MAX_BYTES (16 * 1024 * 1024)
 
 /** Where one mirror request goes: an endpoint of the route's mirror cluster. */
 typedef struct {
@@ -85,16 +87,18 @@ typedef struct {
     h2o_socketpool_t *pool;
     size_t cluster;
     long endpoint;
+    size_t bytes; /* counted against GW_MIRROR_MAX_BYTES */
 } gw_mirror_target_t;
 
 /**
  * Whether this request of route is mirrored: the route has a mirror, its
  * mirrorPercentage says so (spread evenly over the worker's requests), fewer
- * than GW_MIRROR_MAX_IN_FLIGHT mirrors are in flight and an endpoint is
- * available. On 1 *target is filled and the mirror counts in flight (and
- * keeps the pools alive) until gw_worker_upstream_mirror_end.
+ * than GW_MIRROR_MAX_IN_FLIGHT mirrors and GW_MIRROR_MAX_BYTES bytes (with
+ * this copy's bytes) are in flight, and an endpoint is available. On 1
+ * *target is filled and the mirror counts in flight (and keeps the pools
+ * alive) until gw_worker_upstream_mirror_end.
  */
-int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route, size_t bytes,
                                     gw_mirror_target_t *target);
 
 /** Ends a mirror request that gw_worker_upstream_mirror_begin started. */
