@@ -4,7 +4,9 @@
 /*
  * One worker's view of the upstreams of a router: keep-alive connection
  * pools per endpoint, an HTTP/1.1 client context per route target (so each
- * target gets its own I/O timeout and TLS identity), and round-robin state.
+ * target gets its own I/O timeout and TLS identity), the split and load
+ * balancing state (in-flight counts per endpoint), outlier detection, the
+ * mirror copies in flight and the retry budget (docs/internals/traffic.md).
  * Owned by a single event loop: no locking.
  */
 
