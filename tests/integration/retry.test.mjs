@@ -21,20 +21,24 @@ ${retries}`;
 
 before(async () => {
     const certs = await makeCerts();
-    const [live, slow] = await Promise.all([
+    const [live, slow, busy] = await Promise.all([
         startUpstream({ name: 'mnist-live', cert: 'mnist-alice', certs }),
         startUpstream({ name: 'mnist-slow', cert: 'mnist-alice', certs, delayMs: 2000 }),
+        startUpstream({ name: 'mnist-busy', cert: 'mnist-alice', certs, status: 503 }),
     ]);
-    live.labels = 'flaky: "y", tortoise: "y"';
+    live.labels = 'flaky: "y", tortoise: "y", sulky: "y"';
     slow.labels = 'tortoise: "y"';
+    busy.labels = 'sulky: "y"';
     const dead = { port: await freePort(), labels: 'flaky: "y"' }; // nothing listens there: refused
-    const docs = versionedMnistDocs(certs, { live, dead, slow }, {
-        subsets: ['{name: flaky, labels: {flaky: "y"}}', '{name: tortoise, labels: {tortoise: "y"}}'],
+    const docs = versionedMnistDocs(certs, { live, dead, slow, busy }, {
+        subsets: ['{name: flaky, labels: {flaky: "y"}}', '{name: tortoise, labels: {tortoise: "y"}}',
+                  '{name: sulky, labels: {sulky: "y"}}'],
     });
     docs.push(aliceVirtualService(
         route('/plain/', 'flaky') +
         route('/retry/', 'flaky', '    retries: {attempts: 2, retryOn: connect-failure}\n') +
-        route('/hurry/', 'tortoise', '    retries: {attempts: 1, perTryTimeout: 300ms, retryOn: gateway-error}\n')));
+        route('/hurry/', 'tortoise', '    retries: {attempts: 1, perTryTimeout: 300ms, retryOn: gateway-error}\n') +
+        route('/busy/', 'sulky', '    retries: {attempts: 1}\n'))); // the default retryOn has 503
     // one worker: the endpoints of a subset take strict turns
     gw = await startGateway({ config: (p) => edgeConfig({ ...p, certs, threads: 1, extraDocs: docs }) });
     client = { ca: certs.read('edge-ca.pem'), servername: 'localhost' };
@@ -60,8 +64,8 @@ async function statuses(prefix, n, method = 'GET') {
 const count = (list, value) => list.filter((x) => x === value).length;
 
 // The tests share one worker's retry budget (20% of its requests over 10 s, at least 30 retries) and
-// run in this order within one window. The bad endpoint's turn comes for every first try on /retry/
-// and /hurry/ once one was retried: a retry moves the round robin on by one too.
+// run in this order within one window. The bad endpoint's turn comes for every first try on /retry/,
+// /hurry/ and /busy/ once one was retried: a retry moves the round robin on by one too.
 test('with retries every GET, PUT and DELETE is answered by the live endpoint', async () => {
     for (const [method, n] of [['GET', 10], ['PUT', 5], ['DELETE', 5]]) {
         const seen = await statuses('/retry/', n, method);
@@ -84,6 +88,12 @@ test('perTryTimeout moves a request off an endpoint that does not answer in time
     assert.match(gw.child.stderr(), /try 1 failed \(timeout, 504\), retrying/);
 });
 
+test('an upstream 503 is retried (default retryOn) and the client never sees it', async () => {
+    const seen = await statuses('/busy/', 6);
+    assert.deepEqual(seen, Array(6).fill('mnist-live'));
+    assert.match(gw.child.stderr(), /try 1 failed \(status, 503\), retrying/);
+});
+
 test('POST is never retried', async () => {
     const seen = await statuses('/retry/', 10, 'POST');
     assert.ok(count(seen, 502) >= 5, seen.join(','));
@@ -91,9 +101,8 @@ test('POST is never retried', async () => {
 
 test('the retry budget stops retries once spent', async () => {
     const seen = await statuses('/retry/', 20);
-    // about 25 retries so far (every first try on /retry/ and /hurry/ after the first met the bad endpoint);
-    // the budget allows 30 in the window: a few more are retried, then every other request fails
-    assert.deepEqual(seen.slice(0, 4), Array(4).fill('mnist-live'), seen.join(','));
+    // about 30 retries so far (every first try on /retry/, /hurry/ and /busy/ after the first met the bad
+    // one): the budget allows 30 in the window, so now every other request fails as without retries
     const failed = count(seen, 502);
     assert.ok(failed >= 5 && failed <= 10, seen.join(','));
     assert.match(gw.child.stderr(), /retry budget of \S+ spent: no retry/);
