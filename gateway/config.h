@@ -253,6 +253,24 @@ typedef struct {
     gw_config_mark_t mark;
 } gw_route_destination_t;
 
+/** retries.retryOn conditions (Istio/Envoy names). */
+enum {
+    GW_RETRY_CONNECT_FAILURE = 1 << 0, /* connect-failure: no connection (refused, TLS, connect timeout) */
+    GW_RETRY_RESET = 1 << 1,           /* reset: the connection failed after the request went out */
+    GW_RETRY_GATEWAY_ERROR = 1 << 2,   /* gateway-error: 502, 503, 504 (and the two above) */
+    GW_RETRY_5XX = 1 << 3,             /* 5xx: any 5xx (and the above) */
+    GW_RETRY_502 = 1 << 4,             /* a status code named as such */
+    GW_RETRY_503 = 1 << 5,
+    GW_RETRY_504 = 1 << 6
+};
+
+/** retries: of idempotent requests only (RFC 9110: never POST or PATCH). */
+typedef struct {
+    unsigned attempts;           /* retries after the first try, 0..3; 0 = none */
+    uint64_t per_try_timeout_ms; /* perTryTimeout: each try's I/O timeout; 0 = the route's */
+    unsigned retry_on;           /* GW_RETRY_* bits; default connect-failure,reset,503 */
+} gw_retry_policy_t;
+
 typedef struct {
     char *name;
     gw_http_match_t *matches; /* none = match everything */
@@ -263,6 +281,7 @@ typedef struct {
     uint64_t timeout_ms;            /* timeout, 0 = none */
     gw_route_destination_t *mirror; /* mirror: where a copy of each request goes (weight unused), or NULL */
     unsigned mirror_per_million;    /* mirrorPercentage.value as parts per million, default 100% */
+    gw_retry_policy_t retries;
     gw_config_mark_t mark;
 } gw_http_route_t;
 

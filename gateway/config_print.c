@@ -192,6 +192,9 @@ static void print_policy(FILE *fp, const gw_traffic_policy_t *p)
     fputs(", idle timeout ", fp);
     print_duration(fp, p->idle_timeout_ms);
     fprintf(fp, ", max connections %u", p->max_connections);
+    if (p->load_balancer != GW_LB_ROUND_ROBIN)
+        fprintf(fp, ", load balancer %s",
+                p->load_balancer == GW_LB_LEAST_REQUEST ? "LEAST_REQUEST" : "RANDOM");
 }
 
 static void print_rules(FILE *fp, const gw_config_t *config)
@@ -250,6 +253,13 @@ static void print_route(FILE *fp, const gw_http_route_t *route)
         fputs("; timeout ", fp);
         print_duration(fp, route->timeout_ms);
     }
+    if (route->retries.attempts > 0)
+        fprintf(fp, "; retries %u", route->retries.attempts);
+    if (route->mirror != NULL)
+        fprintf(fp, "; mirror %s%s%s %u.%04u%%", route->mirror->host,
+                route->mirror->subset != NULL ? " subset " : "",
+                route->mirror->subset != NULL ? route->mirror->subset : "", route->mirror_per_million / 10000,
+                route->mirror_per_million % 10000);
     fputs("\n", fp);
 }
 
@@ -262,7 +272,7 @@ static void print_routes(FILE *fp, const gw_config_t *config)
         print_strings(fp, &vs->hosts);
         fputs(" gateways ", fp);
         print_strings(fp, &vs->gateways);
-        fputs("\n", fp);
+        fputs(vs->sticky_split == GW_STICKY_USER ? " sticky split by user\n" : "\n", fp);
         for (size_t h = 0; h < vs->http_count; ++h)
             print_route(fp, &vs->http[h]);
     }

@@ -380,17 +380,90 @@ static int decode_rewrite(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_rout
     return rc;
 }
 
+/* retryOn: comma-separated Istio names; gRPC and 4xx conditions are refused by name. */
+static int parse_retry_on(gw__cfg_t *c, const gw_yaml_node_t *node, const char *text, unsigned *out)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } known[] = {
+        {"connect-failure", GW_RETRY_CONNECT_FAILURE},
+        {"reset", GW_RETRY_RESET},
+        {"gateway-error", GW_RETRY_GATEWAY_ERROR},
+        {"5xx", GW_RETRY_5XX},
+        {"502", GW_RETRY_502},
+        {"503", GW_RETRY_503},
+        {"504", GW_RETRY_504},
+    };
+    enum { KNOWN = sizeof(known) / sizeof(known[0]) };
+    *out = 0;
+    for (const char *p = text; *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && *p == ' ')
+            ++p, --len;
+        while (len > 0 && p[len - 1] == ' ')
+            --len;
+        size_t i = 0;
+        while (i < KNOWN && !(strlen(known[i].name) == len && memcmp(known[i].name, p, len) == 0))
+            ++i;
+        if (i == KNOWN) {
+            char name[64], shown[128];
+            snprintf(name, sizeof(name), "%.*s", (int)(len < 60 ? len : 60), p);
+            return gw__cfg_fail(c, node,
+                                "retry condition \"%s\" is not supported (supported: connect-failure, reset, "
+                                "gateway-error, 5xx, 502, 503, 504)",
+                                gw__cfg_show(shown, sizeof(shown), name));
+        }
+        *out |= known[i].bit;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return *out != 0 ? 0 : gw__cfg_fail(c, node, "names no retry condition");
+}
+
+/* retries: attempts (0..3: libh2o 2.2.5 allows 5 reprocesses of a request), perTryTimeout, retryOn. */
+static int decode_retries(gw__cfg_t *c, const gw_yaml_node_t *http, gw_http_route_t *route)
+{
+    static const char *const fields[] = {"attempts", "perTryTimeout", "retryOn", NULL};
+    static const char *const unsupported[] = {"retryRemoteLocalities", "retryIgnorePreviousHosts", "backoff",
+                                              NULL};
+    const gw_yaml_node_t *retries = gw__cfg_get(http, "retries");
+    if (retries == NULL)
+        return 0;
+    size_t saved = gw__cfg_push(c, "retries");
+    uint64_t attempts = 0;
+    char *retry_on = NULL;
+    gw_retry_policy_t *policy = &route->retries;
+    policy->retry_on = GW_RETRY_CONNECT_FAILURE | GW_RETRY_RESET | GW_RETRY_503;
+    int rc = gw__cfg_fields(c, retries, fields, unsupported) != 0 ||
+                     gw__cfg_uint(c, retries, "attempts", GW__CFG_REQUIRED, 0, 3, &attempts) < 0 ||
+                     gw__cfg_duration(c, retries, "perTryTimeout", 0, &policy->per_try_timeout_ms) < 0 ||
+                     gw__cfg_string(c, retries, "retryOn", 0, &retry_on) < 0
+                 ? -1
+                 : 0;
+    policy->attempts = (unsigned)attempts;
+    if (rc == 0 && retry_on != NULL) {
+        gw__cfg_push(c, "retryOn");
+        rc = parse_retry_on(c, gw__cfg_get(retries, "retryOn"), retry_on, &policy->retry_on);
+    }
+    gw__cfg_pop(c, saved);
+    return rc;
+}
+
 static int decode_http(gw__cfg_t *c, const gw_yaml_node_t *node, gw_http_route_t *route)
 {
     static const char *const fields[] = {
-        "name", "match", "route", "rewrite", "timeout", "mirror", "mirrorPercentage", NULL};
-    static const char *const unsupported[] = {"redirect", "directResponse", "delegate",   "retries", "fault",
-                                              "mirrors",  "mirrorPercent",  "corsPolicy", "headers", NULL};
+        "name", "match", "route", "rewrite", "timeout", "mirror", "mirrorPercentage", "retries", NULL};
+    static const char *const unsupported[] = {"redirect",   "directResponse", "delegate",
+                                              "fault",      "mirrors",        "mirrorPercent",
+                                              "corsPolicy", "headers",        NULL};
     route->mark = gw__cfg_mark(c, node);
     if (gw__cfg_fields(c, node, fields, unsupported) != 0 ||
         gw__cfg_string(c, node, "name", 0, &route->name) < 0 || decode_matches(c, node, route) != 0 ||
         decode_destinations(c, node, route) != 0 || decode_rewrite(c, node, route) != 0 ||
-        decode_mirror(c, node, route) != 0 ||
+        decode_mirror(c, node, route) != 0 || decode_retries(c, node, route) != 0 ||
         gw__cfg_duration(c, node, "timeout", GW__CFG_ALLOW_ZERO, &route->timeout_ms) < 0)
         return -1;
     return 0;

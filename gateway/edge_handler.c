@@ -13,6 +13,7 @@
 #include "rctoken_cli.h"
 #include "rctoken_forward.h"
 #include "reset_flood_guard.h"
+#include "retry_filter.h"
 #include "trace_context.h"
 #include "well_known_handler.h"
 #include "error_filter.h"
@@ -51,8 +52,7 @@ typedef struct {
     edge_context_t *state;
     worker_generation_t *generation;
     h2o_req_t *req;
-    const gw_route_target_t *target;
-    long endpoint;
+    gw_upstream_try_t try; /* where it goes upstream; a retry moves it */
 } request_ref_t;
 
 /* Identity headers a client must never be able to set: the gateway asserts them itself. */
@@ -122,9 +122,12 @@ static worker_generation_t *current_generation(edge_handler_t *self, edge_contex
 static void on_request_disposed(void *_ref)
 {
     request_ref_t *ref = _ref;
+    if (ref->try.endpoint < 0)
+        return; /* never sent: no endpoint was available */
     gw_inflight_end();
     /* no longer in flight; the final status (after the error filter) feeds outlier detection */
-    gw_worker_upstream_report(ref->generation->upstream, ref->target, ref->endpoint, ref->req->res.status);
+    gw_worker_upstream_report(ref->generation->upstream, ref->try.target, ref->try.endpoint,
+                              ref->req->res.status);
     if (--ref->generation->requests == 0 && ref->generation != ref->state->current)
         reap(ref->state);
 }
@@ -398,19 +401,18 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
 
-    h2o_req_overrides_t *overrides = h2o_mem_alloc_pool(&req->pool, sizeof(*overrides));
-    memset(overrides, 0, sizeof(*overrides));
-    long endpoint = gw_worker_upstream_select(generation->upstream, target, overrides);
-    if (endpoint < 0) {
+    request_ref_t *ref = h2o_mem_alloc_shared(&req->pool, sizeof(*ref), on_request_disposed);
+    *ref = (request_ref_t){
+        state, generation, req, {.upstream = generation->upstream, .route = route, .target = target}};
+    if ((ref->try.endpoint = gw_worker_upstream_select(generation->upstream, target, &ref->try.overrides)) <
+        0) {
         gw_send_error(req, 503, "No healthy upstream is available right now.", request_id);
         return 0;
     }
-    request_ref_t *ref = h2o_mem_alloc_shared(&req->pool, sizeof(*ref), on_request_disposed);
-    *ref = (request_ref_t){state, generation, req, target, endpoint};
     ++generation->requests;
     gw_inflight_begin();
     gw_mirror_send(generation->upstream, route, req, target_path); /* when the route mirrors: a copy */
-    h2o_reprocess_request(req, req->method, req->scheme, req->authority, target_path, overrides, 0);
+    h2o_reprocess_request(req, req->method, req->scheme, req->authority, target_path, &ref->try.overrides, 0);
     return 0;
 }
 
@@ -422,4 +424,6 @@ void gw_edge_handler_register(h2o_pathconf_t *pathconf, gw_generation_slot_t *ge
     self->super.on_req = on_req;
     self->generations = generations;
     gw_error_filter_register(pathconf, 0);
+    /* libh2o runs the filter created last first: a retried failure never becomes an error page */
+    gw_retry_filter_register(pathconf);
 }

@@ -98,15 +98,21 @@ static int header_dropped(const h2o_header_t *h)
     return 0;
 }
 
+/* At least the size of the copy: request line, host and content-length lines, headers, body. */
+static size_t request_size(h2o_req_t *req, h2o_iovec_t path, size_t authority_len)
+{
+    size_t size = req->method.len + path.len + authority_len + req->entity.len + 256;
+    for (size_t i = 0; i < req->headers.size; ++i)
+        size += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
+    return size;
+}
+
 /* The copy as one HTTP/1.1 request; NULL base when out of memory. Cookie headers (several in HTTP/2) are
  * joined into one, as HTTP/1.1 wants. */
 static h2o_iovec_t build_request(h2o_req_t *req, h2o_iovec_t path, const char *authority,
                                  size_t authority_len)
 {
-    size_t size = req->method.len + path.len + authority_len + req->entity.len + 256;
-    for (size_t i = 0; i < req->headers.size; ++i)
-        size += req->headers.entries[i].name->len + req->headers.entries[i].value.len + 4;
-    char *buf = malloc(size), *p = buf;
+    char *buf = malloc(request_size(req, path, authority_len)), *p = buf;
     if (buf == NULL)
         return h2o_iovec_init(NULL, 0);
 #define APPEND(s, l) (memcpy(p, (s), (l)), p += (l))
@@ -161,7 +167,8 @@ void gw_mirror_send(gw_worker_upstream_t *upstream, const gw_route_t *route, h2o
     size_t authority_len =
         gw_mirror_shadow_authority(req->authority.base, req->authority.len, authority, sizeof(authority));
     gw_mirror_target_t target;
-    if (authority_len == 0 || !gw_worker_upstream_mirror_begin(upstream, route, &target))
+    size_t bytes = request_size(req, path, authority_len);
+    if (authority_len == 0 || !gw_worker_upstream_mirror_begin(upstream, route, bytes, &target))
         return;
     mirror_t *m = calloc(1, sizeof(*m));
     if (m == NULL || (m->request = build_request(req, path, authority, authority_len)).base == NULL) {

@@ -21,6 +21,7 @@
 #include "inflight.h"
 #include "redirect_handler.h"
 #include "control.h"
+#include "tls_files.h"
 #include "generation.h"
 #include "util/log.h"
 
@@ -344,7 +345,20 @@ static void log_listeners(const gw_runtime_t *runtime)
 
 /* Builds a generation from the config file as it is now and publishes it; a file that does not load, or that
  * changes what only a restart can change, is refused and the current generation keeps serving. */
-static void reload(gw_runtime_t *runtime, const char *why)
+/* Watches the certificate files of config too. */
+static void watch_tls_files(gw_control_t *control, const gw_config_t *config)
+{
+    const char *paths[256];
+    size_t count = gw_tls_files(config, paths, sizeof(paths) / sizeof(paths[0]));
+    if (count > sizeof(paths) / sizeof(paths[0])) {
+        tg_log_warn("runtime", "%zu certificate files: only the first %zu are watched", count,
+                    sizeof(paths) / sizeof(paths[0]));
+        count = sizeof(paths) / sizeof(paths[0]);
+    }
+    gw_control_watch_files(control, paths, count);
+}
+
+static void reload(gw_runtime_t *runtime, gw_control_t *control, const char *why)
 {
     char err[GW_CONFIG_ERROR_SIZE];
     gw_config_t *config = gw_config_load(runtime->config->file, err);
@@ -365,6 +379,7 @@ static void reload(gw_runtime_t *runtime, const char *why)
         return;
     }
     uint64_t number = next->number;
+    watch_tls_files(control, next->config);
     gw_generation_slot_publish(&runtime->generations, next);
     for (size_t i = 0; i < runtime->workers_started; ++i)
         uv_async_send(&runtime->workers[i].reload_async);
@@ -402,9 +417,13 @@ int gw_runtime_run(gw_runtime_t *runtime)
     if (status == 0) {
         atomic_store(&runtime->ready, 1);
         log_listeners(runtime);
+        watch_tls_files(&control, runtime->config);
         gw_control_event_t event;
         while ((event = gw_control_next(&control)) != GW_CONTROL_STOP)
-            reload(runtime, event == GW_CONTROL_RELOAD_SIGNAL ? "SIGHUP" : "config file changed");
+            reload(runtime, &control,
+                   event == GW_CONTROL_RELOAD_SIGNAL ? "SIGHUP"
+                   : event == GW_CONTROL_RELOAD_FILE ? "config file changed"
+                                                     : "certificate file changed");
         tg_log_info("runtime", "%s: draining and stopping",
                     control.stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
     }

@@ -6,6 +6,7 @@
 
 #include "load_balancer.h"
 #include "mirror.h"
+#include "retry.h"
 #include "sticky_split.h"
 #include "util/random.h"
 #include "util/log.h"
@@ -49,7 +50,9 @@ struct gw_worker_upstream {
     h2o_http1client_ctx_t *mirror_clients; /* one per cluster */
     uint64_t *mirror_credit;               /* per route (at its first slot), parts per million */
     size_t mirrors;                        /* mirror requests in flight */
+    size_t mirror_bytes;                   /* and their bytes */
     h2o_linklist_t mirror_list;            /* of them, for gw_mirror_cancel_all */
+    gw_retry_budget_t retry_budget;
     int retired;
     int pools_disposed;
 };
@@ -116,6 +119,9 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
         const gw_route_target_t *target = gw_router_slot(router, s);
         const gw_route_t *route = gw_router_slot_route(router, s);
         uint64_t ms = route->config->timeout_ms != 0 ? route->config->timeout_ms : default_timeout_ms;
+        uint64_t per_try = route->config->retries.per_try_timeout_ms;
+        if (route->config->retries.attempts > 0 && per_try != 0 && per_try < ms)
+            ms = per_try; /* each try waits at most this long for each read */
         upstream->clients[s] = (h2o_http1client_ctx_t){
             .loop = ctx->loop,
             .getaddr_receiver = &ctx->receivers.hostinfo_getaddr,
@@ -127,7 +133,8 @@ gw_worker_upstream_t *gw_worker_upstream_new(const gw_router_t *router, h2o_cont
     return upstream;
 }
 
-/* A retired generation's pools are disposed once no mirror request can return a socket to them any more. */
+/* A retired generation's pools are disposed once no mirror request can return a socket to them any more;
+ * the edge handler's reaper calls gw_worker_upstream_retire again every second until they are. */
 static void dispose_pools_when_idle(gw_worker_upstream_t *upstream)
 {
     if (!upstream->retired || upstream->mirrors > 0 || upstream->pools_disposed)
@@ -214,6 +221,7 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
                                h2o_req_overrides_t *overrides)
 {
     cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    gw_retry_budget_request(&upstream->retry_budget, h2o_now(upstream->ctx->loop));
     long index = choose_endpoint(upstream, pools);
     if (index < 0)
         return -1;
@@ -222,7 +230,28 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
     return index;
 }
 
-int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+long gw_worker_upstream_retry(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long failed,
+                              int failed_status, h2o_req_overrides_t *overrides)
+{
+    cluster_pools_t *pools = &upstream->clusters[target->cluster];
+    if (!gw_retry_budget_take(&upstream->retry_budget, h2o_now(upstream->ctx->loop))) {
+        tg_log_warn("upstream", "retry budget of %s spent: no retry", pools->cluster->name);
+        return -1;
+    }
+    long index = choose_endpoint(upstream, pools);
+    if (index == failed && pools->count > 1) { /* another endpoint when there is one */
+        long other = choose_endpoint(upstream, pools);
+        end_in_flight(pools, index);
+        index = other;
+    }
+    if (index < 0)
+        return -1;
+    gw_worker_upstream_report(upstream, target, failed, failed_status);
+    overrides->socketpool = &pools->pools[index];
+    return index;
+}
+
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route, size_t bytes,
                                     gw_mirror_target_t *target)
 {
     if (route->mirror_cluster < 0 || upstream->retired)
@@ -233,25 +262,29 @@ int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_rou
     if (*credit < 1000000)
         return 0;
     *credit -= 1000000;
-    if (upstream->mirrors >= GW_MIRROR_MAX_IN_FLIGHT)
+    if (upstream->mirrors >= GW_MIRROR_MAX_IN_FLIGHT || bytes > GW_MIRROR_MAX_BYTES - upstream->mirror_bytes)
         return 0; /* dropped, never queued */
     cluster_pools_t *pools = &upstream->clusters[route->mirror_cluster];
     long index = choose_endpoint(upstream, pools);
     if (index < 0)
         return 0;
     ++upstream->mirrors;
+    upstream->mirror_bytes += bytes;
     *target = (gw_mirror_target_t){.client_ctx = &upstream->mirror_clients[route->mirror_cluster],
                                    .pool = &pools->pools[index],
                                    .cluster = (size_t)route->mirror_cluster,
-                                   .endpoint = index};
+                                   .endpoint = index,
+                                   .bytes = bytes};
     return 1;
 }
 
 void gw_worker_upstream_mirror_end(gw_worker_upstream_t *upstream, const gw_mirror_target_t *target)
 {
     end_in_flight(&upstream->clusters[target->cluster], target->endpoint);
+    /* the pools of a retired generation are disposed by the reaper's next gw_worker_upstream_retire, not
+     * here: this runs inside an http1client callback that still returns its socket to the pool */
     --upstream->mirrors;
-    dispose_pools_when_idle(upstream);
+    upstream->mirror_bytes -= target->bytes;
 }
 
 h2o_linklist_t *gw_worker_upstream_mirror_list(gw_worker_upstream_t *upstream)

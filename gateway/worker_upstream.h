@@ -4,7 +4,9 @@
 /*
  * One worker's view of the upstreams of a router: keep-alive connection
  * pools per endpoint, an HTTP/1.1 client context per route target (so each
- * target gets its own I/O timeout and TLS identity), and round-robin state.
+ * target gets its own I/O timeout and TLS identity), the split and load
+ * balancing state (in-flight counts per endpoint), outlier detection, the
+ * mirror copies in flight and the retry budget (docs/internals/traffic.md).
  * Owned by a single event loop: no locking.
  */
 
@@ -56,6 +58,17 @@ long gw_worker_upstream_select(gw_worker_upstream_t *upstream, const gw_route_ta
                                h2o_req_overrides_t *overrides);
 
 /**
+ * Moves a request whose try at endpoint failed (failed_status: 502, 503 or
+ * 504) to an endpoint of the same cluster, another one when there is one,
+ * if this worker's retry budget allows (retry.h). Then reports the failed
+ * try as gw_worker_upstream_report does and points overrides at the new
+ * endpoint's pool. Returns the new endpoint, or -1 (nothing changed) when
+ * the budget is spent or no endpoint is available.
+ */
+long gw_worker_upstream_retry(gw_worker_upstream_t *upstream, const gw_route_target_t *target, long failed,
+                              int failed_status, h2o_req_overrides_t *overrides);
+
+/**
  * Ends a request that gw_worker_upstream_select sent to endpoint of target's
  * cluster (call it exactly once, when the request is disposed): it is no
  * longer in flight, and its final status feeds outlier detection: 5xx counts
@@ -67,6 +80,8 @@ void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_ta
 
 /** Mirror requests a worker keeps in flight per generation at most; more are dropped, never queued. */
 #define GW_MIRROR_MAX_IN_FLIGHT 64
+/** Bytes of mirror requests (head and body) a worker keeps in flight at most; more are dropped. */
+#define GW_MIRROR_MAX_BYTES (16 * 1024 * 1024)
 
 /** Where one mirror request goes: an endpoint of the route's mirror cluster. */
 typedef struct {
@@ -74,16 +89,18 @@ typedef struct {
     h2o_socketpool_t *pool;
     size_t cluster;
     long endpoint;
+    size_t bytes; /* counted against GW_MIRROR_MAX_BYTES */
 } gw_mirror_target_t;
 
 /**
  * Whether this request of route is mirrored: the route has a mirror, its
  * mirrorPercentage says so (spread evenly over the worker's requests), fewer
- * than GW_MIRROR_MAX_IN_FLIGHT mirrors are in flight and an endpoint is
- * available. On 1 *target is filled and the mirror counts in flight (and
- * keeps the pools alive) until gw_worker_upstream_mirror_end.
+ * than GW_MIRROR_MAX_IN_FLIGHT mirrors and GW_MIRROR_MAX_BYTES bytes (with
+ * this copy's bytes) are in flight, and an endpoint is available. On 1
+ * *target is filled and the mirror counts in flight (and keeps the pools
+ * alive) until gw_worker_upstream_mirror_end.
  */
-int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route,
+int gw_worker_upstream_mirror_begin(gw_worker_upstream_t *upstream, const gw_route_t *route, size_t bytes,
                                     gw_mirror_target_t *target);
 
 /** Ends a mirror request that gw_worker_upstream_mirror_begin started. */

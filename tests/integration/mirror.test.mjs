@@ -113,3 +113,11 @@ test('a slow shadow does not slow the client down', async () => {
     await send('/slow/', 8);
     assert.ok(!gw.child.result, 'the gateway still runs');
 });
+
+test('copies in flight are capped at 16 MiB per worker: the rest are dropped, the client never waits', async () => {
+    const before = slowShadow.requests().filter((l) => l.startsWith('REQ POST')).length;
+    await send('/slow/', 24, { method: 'POST', body: 'b'.repeat(1000000) }); // 1 MB each, one worker
+    await sleep(500);
+    const copies = slowShadow.requests().filter((l) => l.startsWith('REQ POST')).length - before;
+    assert.ok(copies >= 1 && copies <= 16, `${copies} copies of 24 reached the shadow`);
+});

@@ -51,8 +51,8 @@ export async function startEdgeStack({ extraUpstreams = [], extraServices = () =
 /**
  * The ServiceEntry and DestinationRule (mTLS) of ALICE_MNIST served by one
  * upstream per version, for split and balancing tests: [yaml, yaml].
- * endpoints: {version: upstream} (anything with a port), each labelled
- * version: <key>. options.subsets: subset entries as YAML flow maps (default:
+ * endpoints: {version: upstream} (anything with a port, and optionally
+ * labels: more "key: value" YAML), each labelled version: <key>. options.subsets: subset entries as YAML flow maps (default:
  * one per version); options.policy: more trafficPolicy lines (4 spaces in).
  */
 export function versionedMnistDocs(certs, endpoints, { subsets, policy = '' } = {}) {
@@ -67,7 +67,8 @@ spec:
   ports: [{number: 8500, name: http, protocol: HTTP}]
   endpoints:
 ${Object.entries(endpoints).map(([version, u]) =>
-        `  - {address: 127.0.0.1, ports: {http: ${u.port}}, labels: {version: ${version}}}`).join('\n')}
+        `  - {address: 127.0.0.1, ports: {http: ${u.port}}, labels: {version: ${version}${u.labels ? `, ${u.labels}` : ''}}}`)
+        .join('\n')}
 `, `apiVersion: networking.istio.io/v1beta1
 kind: DestinationRule
 metadata: {name: mnist, namespace: kubeflow-alice}

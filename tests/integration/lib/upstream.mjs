@@ -10,7 +10,8 @@ let syncCount = 0;
  * Starts an echo upstream named name serving certificate <cert>.pem/.key from
  * certs (a makeCerts() result) and trusting clients of the mesh CA; delayMs
  * holds every answer back that long (a slow endpoint); logEcho prints each
- * echo as an "ECHO <json>" line (see echoes()). Resolves
+ * echo as an "ECHO <json>" line (see echoes()); status answers every echo
+ * with that status (a failing endpoint). Resolves
  * {name, port, child, requests(), settled(), count()} once it printed READY:
  *   requests()  the "REQ <method> <url>" / "UPGRADE <url>" lines read so far;
  *   settled()   resolves once every line the fixture logged before now has been read
@@ -18,7 +19,7 @@ let syncCount = 0;
  *   count()     settled(), then requests().length;
  *   echoes()    the parsed ECHO lines read so far (logEcho only).
  */
-export async function startUpstream({ name, cert, certs, port = 0, delayMs = 0, logEcho = false }) {
+export async function startUpstream({ name, cert, certs, port = 0, delayMs = 0, logEcho = false, status = 200 }) {
     const child = spawnLogged(`upstream-${name}`, process.execPath, [
         join(sourceDir, 'tests', 'fixtures', 'upstream.mjs'),
         '--port', String(port),
@@ -29,6 +30,7 @@ export async function startUpstream({ name, cert, certs, port = 0, delayMs = 0, 
         '--host', '127.0.0.1',
         '--delay-ms', String(delayMs),
         ...(logEcho ? ['--log-echo'] : []),
+        '--status', String(status),
     ]);
     const m = await child.waitForLine(/^READY (\d+)$/, 10000);
     const u = {

@@ -491,7 +491,7 @@ static void test_summary(void **state)
         "sni "
         "mnist.kubeflow-alice.svc.cluster.local identities "
         "spiffe://cluster.local/ns/kubeflow-alice/sa/default-editor",
-        ", connect timeout 2s, idle timeout 1m, max connections 100\n",
+        ", connect timeout 2s, idle timeout 1m, max connections 100, load balancer LEAST_REQUEST\n",
         "    subset v2 labels version=v2: tls MUTUAL",
         "routes:\n  kubeflow-alice/mnist hosts * gateways istio-system/tenantgate\n",
         "    mnist: prefix /serving/kubeflow-alice/mnist/ or exact /serving/kubeflow-alice/mnist -> "

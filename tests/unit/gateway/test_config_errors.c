@@ -460,8 +460,19 @@ static const row_t rows[] = {
      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: vs, namespace: alice, "
      "annotations: {tenantgate.io/sticky: user}}\nspec:\n  hosts: [\"*\"]\n  http:\n  - name: r\n" ROUTE BASE,
      "test.yaml:3:53: metadata.annotations.tenantgate.io/sticky: unknown tenantgate annotation"},
-    {"retries", VSH "  - retries: {attempts: 3}\n" ROUTE BASE,
-     "test.yaml:7:5: spec.http[0].retries: not supported yet"},
+    {"retries without attempts", VSH "  - retries: {retryOn: 5xx}\n" ROUTE BASE,
+     "test.yaml:7:14: spec.http[0].retries.attempts: missing required field"},
+    {"too many attempts", VSH "  - retries: {attempts: 4}\n" ROUTE BASE,
+     "test.yaml:7:25: spec.http[0].retries.attempts: must be between 0 and 3 (got 4)"},
+    {"retryOn unsupported",
+     VSH "  - retries: {attempts: 2, retryOn: 'connect-failure,retriable-4xx'}\n" ROUTE BASE,
+     "test.yaml:7:37: spec.http[0].retries.retryOn: retry condition \"retriable-4xx\" is not supported "
+     "(supported: "
+     "connect-failure, reset, gateway-error, 5xx, 502, 503, 504)"},
+    {"retryOn empty item", VSH "  - retries: {attempts: 2, retryOn: '5xx,,reset'}\n" ROUTE BASE,
+     "test.yaml:7:37: spec.http[0].retries.retryOn: retry condition \"\" is not supported"},
+    {"retry backoff", VSH "  - retries: {attempts: 2, backoff: 1s}\n" ROUTE BASE,
+     "test.yaml:7:28: spec.http[0].retries.backoff: not supported yet"},
     {"mirror host unknown", VSH "  - mirror: {host: shadow.svc}\n" ROUTE BASE,
      "test.yaml:7:20: spec.http[0].mirror.host: no ServiceEntry lists host \"shadow.svc\""},
     {"mirror subset unknown", VSH "  - mirror: {host: mnist.alice.svc, subset: v9}\n" ROUTE BASE,

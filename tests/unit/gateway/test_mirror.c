@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -100,6 +101,15 @@ static void test_router_mirror_cluster(void **state)
     assert_string_equal(cluster->subset, "v2");
     assert_int_equal(cluster->endpoint_count, 1);
     assert_true(route->targets[0].cluster != (size_t)route->mirror_cluster);
+    /* --check-config shows the mirror and its share */
+    char *summary = NULL;
+    size_t summary_len = 0;
+    FILE *fp = open_memstream(&summary, &summary_len);
+    assert_non_null(fp);
+    gw_config_print_summary(config, fp);
+    fclose(fp);
+    assert_non_null(strstr(summary, "; mirror " SERVICE " subset v2 50.0000%\n"));
+    free(summary);
     gw_router_free(router);
     gw_config_release(config);
 }
