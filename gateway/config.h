@@ -90,6 +90,7 @@ typedef struct {
         double user_rate, user_burst; /* rateLimits.perUser: requests/s and bucket size, 0 = off */
         double namespace_rate, namespace_burst; /* rateLimits.perNamespace */
     } authorization;
+    char *access_log_file; /* accessLog.file: JSON lines per request, "-" = stdout, NULL = off */
 } gw_settings_t;
 
 /* ---- networking.istio.io Gateway ---- */

@@ -6,6 +6,7 @@
 
 #include "auth_context.h"
 #include "authorize.h"
+#include "jsonl.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -61,6 +62,13 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
         goto fail;
     if ((generation->authorizer = gw_authorizer_new(config, err, err_size)) == NULL)
         goto fail;
+    char log_err[512];
+    if (config->settings.access_log_file != NULL &&
+        (generation->access_log =
+             gw_jsonl_open(config->settings.access_log_file, log_err, sizeof(log_err))) == NULL) {
+        snprintf(err, err_size, "accessLog: %s", log_err);
+        goto fail;
+    }
     return generation;
 
 fail:
@@ -82,6 +90,7 @@ void gw_generation_release(gw_generation_t *generation)
     free(generation->server_ssl);
     gw_auth_free(generation->auth);
     gw_authorizer_free(generation->authorizer);
+    gw_jsonl_release(generation->access_log);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

@@ -25,6 +25,7 @@ typedef struct {
     size_t server_count;
     struct gw_auth *auth; /* browser login (auth_context.h), NULL when the config has no oidc section */
     struct gw_authorizer *authorizer; /* policies, audit trail, rate limits (authorize.h) */
+    struct gw_jsonl *access_log;      /* spec.accessLog (jsonl.h), NULL when off */
 } gw_generation_t;
 
 /**
