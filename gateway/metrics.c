@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,7 @@ typedef struct shard {
     counter_t duration_sum_us[GW_METRICS_MAX_LABELS];
     counter_t authz[GW_METRICS_MAX_LABELS][GW_METRICS_AUTHZ_COUNT];
     counter_t ejections[GW_METRICS_MAX_LABELS];
+    counter_t connect_failures[GW_METRICS_MAX_LABELS];
     counter_t sessions_cache[2]; /* miss, hit */
     counter_t login[GW_METRICS_LOGIN_COUNT];
     counter_t started, ended; /* in flight = started - ended */
@@ -225,6 +227,12 @@ void gw_metrics_login(gw_metrics_login_t result)
 void gw_metrics_ejection(const char *namespace_, const char *cluster)
 {
     bump(&shard()->ejections[gw_metrics_cluster_label(namespace_, cluster)], 1);
+}
+
+void gw_metrics_upstream_connect_failure(unsigned cluster_label)
+{
+    bump(&shard()->connect_failures[cluster_label < GW_METRICS_MAX_LABELS ? cluster_label : OVERFLOW_LABEL],
+         1);
 }
 
 void gw_metrics_config_generation(uint64_t number)
@@ -377,6 +385,25 @@ static void render_durations(out_t *out, unsigned count)
     }
 }
 
+/* A counter per cluster label, at offset (an array of GW_METRICS_MAX_LABELS counters) in the shards. */
+static void render_cluster_counter(out_t *out, unsigned count, const char *name, const char *help,
+                                   size_t offset)
+{
+    header(out, name, "counter", help);
+    for (unsigned id = 0; id < count; ++id) {
+        if (!is_kind(id, LABEL_CLUSTER))
+            continue;
+        uint64_t n = 0;
+        for (shard_t *s = atomic_load(&shards); s != NULL; s = s->next)
+            n += atomic_load_explicit(&((counter_t *)((char *)s + offset))[id], memory_order_relaxed);
+        if (n == 0)
+            continue;
+        put(out, "%s{", name);
+        put_labels(out, id, "cluster");
+        put(out, "} %llu\n", (unsigned long long)n);
+    }
+}
+
 static void render_authz_and_ejections(out_t *out, unsigned count)
 {
     static const char *const decisions[GW_METRICS_AUTHZ_COUNT] = {"allow", "deny", "ratelimit"};
@@ -391,19 +418,13 @@ static void render_authz_and_ejections(out_t *out, unsigned count)
             put_labels(out, id, NULL);
             put(out, ",decision=\"%s\"} %llu\n", decisions[d], (unsigned long long)n);
         }
-    header(out, "tenantgate_upstream_ejections_total", "counter",
-           "Upstream endpoints ejected by outlier detection, by namespace and cluster");
-    for (unsigned id = 0; id < count; ++id) {
-        uint64_t n;
-        if (!is_kind(id, LABEL_CLUSTER))
-            continue;
-        SUM(n, ejections[id]);
-        if (n == 0)
-            continue;
-        put(out, "tenantgate_upstream_ejections_total{");
-        put_labels(out, id, "cluster");
-        put(out, "} %llu\n", (unsigned long long)n);
-    }
+    render_cluster_counter(out, count, "tenantgate_upstream_ejections_total",
+                           "Upstream endpoints ejected by outlier detection, by namespace and cluster",
+                           offsetof(shard_t, ejections));
+    render_cluster_counter(
+        out, count, "tenantgate_upstream_connect_failures_total",
+        "Requests that could not connect to an upstream endpoint, by namespace and cluster",
+        offsetof(shard_t, connect_failures));
 }
 
 static void render_process(out_t *out)

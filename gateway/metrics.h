@@ -74,6 +74,9 @@ void gw_metrics_ejection(const char *namespace_, const char *cluster);
 /** The generation new requests use (the first one at start; reloads set it too). */
 void gw_metrics_config_generation(uint64_t generation);
 
+/** A request could not connect (TCP, TLS handshake, peer identity) to an endpoint of a cluster label. */
+void gw_metrics_upstream_connect_failure(unsigned cluster_label);
+
 /** A configuration (re)load: ok with the generation now served, or refused. Any thread. */
 void gw_metrics_config_reload(int ok, uint64_t generation);
 

@@ -19,7 +19,7 @@ struct gw_observation {
     uint64_t started_us;
     const char *request_id;
     gw_jsonl_t *access_log; /* a reference, or NULL */
-    unsigned route_label, namespace_label;
+    unsigned route_label, namespace_label, cluster_label;
     /* pool copies for the access log (NULL: not routed) */
     const char *namespace_, *route, *upstream, *userid;
 };
@@ -61,6 +61,27 @@ static void write_access_line(const gw_observation_t *o, int status, uint64_t du
 /* Observations alive on this worker thread, so a resumed pass finds its own. */
 static _Thread_local gw_observation_t *live;
 
+/* h2o's proxy logs why it could not reach the upstream before its 502/504: these are the connect phase's. */
+static int connect_failed(const h2o_req_t *req)
+{
+    static const char *const connect_errors[] = {"connection failed",
+                                                 "connection failure",
+                                                 "connection timeout",
+                                                 "invalid certificate",
+                                                 "no certificate",
+                                                 "certificate name mismatch",
+                                                 NULL};
+    for (size_t i = 0; i < req->error_logs.size; ++i) {
+        const h2o_req_error_log_t *e = &req->error_logs.entries[i];
+        if (strcmp(e->module, "lib/core/proxy.c") != 0)
+            continue;
+        for (const char *const *known = connect_errors; *known != NULL; ++known)
+            if (h2o_memis(e->msg.base, e->msg.len, *known, strlen(*known)))
+                return 1;
+    }
+    return 0;
+}
+
 static void on_disposed(void *_observation)
 {
     gw_observation_t *o = _observation;
@@ -73,7 +94,10 @@ static void on_disposed(void *_observation)
     int status = o->req->res.status;
     uint64_t duration_us = now_us() - o->started_us;
     /* h2o_reprocess_request attached our overrides: the request went upstream (the answer, or h2o's 502) */
-    gw_metrics_request(o->route_label, o->namespace_label, status, o->req->overrides != NULL, duration_us);
+    int proxied = o->req->overrides != NULL;
+    gw_metrics_request(o->route_label, o->namespace_label, status, proxied, duration_us);
+    if (proxied && status >= 502 && status <= 504 && connect_failed(o->req))
+        gw_metrics_upstream_connect_failure(o->cluster_label);
     gw_metrics_inflight(-1);
     if (o->access_log != NULL) {
         write_access_line(o, status, duration_us);
@@ -124,14 +148,14 @@ void gw_observe_route(gw_observation_t *o, const gw_generation_t *generation, co
                  (size_t)(route->config - route->service->http));
     o->route_label = gw_metrics_route_label(ns, name);
     o->namespace_label = gw_metrics_namespace_label(ns);
+    const gw_cluster_t *cluster = &gw_router_clusters(generation->router)->clusters[target->cluster];
+    o->cluster_label = gw_metrics_cluster_label(cluster->namespace_, cluster->name);
     if (o->access_log == NULL)
         return;
     h2o_mem_pool_t *pool = &o->req->pool;
     o->namespace_ = h2o_strdup(pool, ns, SIZE_MAX).base;
     o->route = h2o_strdup(pool, name, SIZE_MAX).base;
-    o->upstream =
-        h2o_strdup(pool, gw_router_clusters(generation->router)->clusters[target->cluster].name, SIZE_MAX)
-            .base;
+    o->upstream = h2o_strdup(pool, cluster->name, SIZE_MAX).base;
     if (userid != NULL && userid[0] != '\0')
         o->userid = h2o_strdup(pool, userid, SIZE_MAX).base;
 }

@@ -13,6 +13,7 @@ import { echoFrom } from './lib/checks.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2, http1 } from './lib/http.mjs';
+import { freePort } from './lib/net.mjs';
 import { standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
 
@@ -23,10 +24,13 @@ let up;
 let gw;
 let ports;
 let dir;
+let closedPort; // nothing listens there: connect failures
 const client = () => ({ ca: certs.read('edge-ca.pem'), servername: 'localhost' });
 
 function config(extra = []) {
-    return edgeConfig({ ...ports, certs, services: standardServices(up).concat(extra),
+    const dead = { name: 'dead', namespace: 'kubeflow-bob', host: 'dead.kubeflow-bob.svc.cluster.local',
+        port: closedPort, prefix: '/dead/' };
+    return edgeConfig({ ...ports, certs, services: standardServices(up).concat([dead], extra),
         spec: `  accessLog: {file: ${JSON.stringify(join(dir, 'access.jsonl'))}}\n` });
 }
 
@@ -65,6 +69,7 @@ const get = (path) => h2(gw.origin, { ...client(), path: `${path}?token=${SECRET
 
 before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tg-metrics-'));
+    closedPort = await freePort();
     certs = await makeCerts();
     const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
         (name) => startUpstream({ name, cert: name, certs })));
@@ -82,6 +87,7 @@ test('requests to two tenants move their own counters', async () => {
     for (let i = 0; i < 3; ++i) echoFrom(await get('/serving/kubeflow-alice/mnist/v1/models/mnist'), 'mnist-alice');
     for (let i = 0; i < 2; ++i) echoFrom(await get('/notebook/kubeflow-bob/tree'), 'nb1-bob');
     assert.equal((await get('/nowhere')).status, 404);
+    assert.equal((await get('/dead/x')).status, 502);
     let text;
     // a request is counted when its memory goes, just after the answer: wait for the last one
     await waitFor('the counters', async () => {
@@ -92,9 +98,13 @@ test('requests to two tenants move their own counters', async () => {
     assert.equal(delta('kubeflow-alice', 'mnist/0', '2xx', 'upstream'), 3);
     assert.equal(delta('kubeflow-bob', 'nb1/0', '2xx', 'upstream'), 2);
     assert.equal(delta('kubeflow-alice', 'nb1/0', '2xx', 'upstream'), 0);
+    assert.equal(delta('kubeflow-bob', 'dead/0', '5xx', 'upstream'), 1);
+    const failures = (t) => sample(t, 'tenantgate_upstream_connect_failures_total',
+        { namespace: 'kubeflow-bob', cluster: 'dead.kubeflow-bob.svc.cluster.local|v1|8500' });
+    assert.equal(failures(text) - failures(before), 1);
     const count = (t, ns) => sample(t, 'tenantgate_request_duration_seconds_count', { namespace: ns });
     assert.equal(count(text, 'kubeflow-alice') - count(before, 'kubeflow-alice'), 3);
-    assert.equal(count(text, 'kubeflow-bob') - count(before, 'kubeflow-bob'), 2);
+    assert.equal(count(text, 'kubeflow-bob') - count(before, 'kubeflow-bob'), 3); // nb1 twice, dead once
     const allows = (t, ns) => sample(t, 'tenantgate_authz_decisions_total', { namespace: ns, decision: 'allow' });
     assert.equal(allows(text, 'kubeflow-alice') - allows(before, 'kubeflow-alice'), 3);
     assert.equal(sample(text, 'tenantgate_inflight_requests', {}), 0);
@@ -113,7 +123,10 @@ test('requests to two tenants move their own counters', async () => {
     assert.match(alice[0].upstream, /^mnist\.kubeflow-alice\.svc\.cluster\.local\|v1\|8500$/);
     assert.match(alice[0].request_id, /^[0-9a-f-]{36}$/i);
     assert.ok(alice[0].bytes > 0 && alice[0].duration_ms >= 0);
-    assert.equal(lines.filter((l) => l.namespace === 'kubeflow-bob').length, 2);
+    assert.equal(lines.filter((l) => l.namespace === 'kubeflow-bob').length, 3);
+    const dead = lines.find((l) => l.route === 'dead/0');
+    assert.equal(dead.status, 502);
+    assert.equal(dead.upstream, 'dead.kubeflow-bob.svc.cluster.local|v1|8500');
     const missing = lines.find((l) => l.path === '/nowhere');
     assert.equal(missing.status, 404);
     assert.equal(missing.namespace, null);

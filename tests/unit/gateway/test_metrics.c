@@ -127,6 +127,8 @@ static void test_other_metrics(void **state)
     gw_metrics_session_cache(0);
     gw_metrics_login(GW_METRICS_LOGIN_STARTED);
     gw_metrics_ejection("kubeflow-alice", "mnist|v1|8500");
+    gw_metrics_upstream_connect_failure(gw_metrics_cluster_label("kubeflow-bob", "nb1|v1|8500"));
+    gw_metrics_upstream_connect_failure(gw_metrics_cluster_label("kubeflow-bob", "nb1|v1|8500"));
     gw_metrics_config_generation(1);
     gw_metrics_config_reload(0, 0);
     gw_metrics_config_reload(1, 2);
@@ -143,6 +145,10 @@ static void test_other_metrics(void **state)
     assert_line(
         text,
         "tenantgate_upstream_ejections_total{namespace=\"kubeflow-alice\",cluster=\"mnist|v1|8500\"} 1");
+    assert_line(
+        text,
+        "tenantgate_upstream_connect_failures_total{namespace=\"kubeflow-bob\",cluster=\"nb1|v1|8500\"} 2");
+    assert_null(strstr(text, "tenantgate_upstream_ejections_total{namespace=\"kubeflow-bob\""));
     assert_line(text, "tenantgate_config_reloads_total{result=\"ok\"} 1");
     assert_line(text, "tenantgate_config_reloads_total{result=\"refused\"} 1");
     assert_line(text, "tenantgate_config_generation 2");
