@@ -61,6 +61,12 @@ static void write_access_line(const gw_observation_t *o, int status, uint64_t du
 /* Observations alive on this worker thread, so a resumed pass finds its own. */
 static _Thread_local gw_observation_t *live;
 
+/* The labels of requests answered before routing (namespace="", route=""). */
+static _Thread_local struct unrouted_labels {
+    unsigned route, namespace_;
+    int known;
+} unrouted;
+
 /* h2o's proxy logs why it could not reach the upstream before its 502/504: these are the connect phase's. */
 static int connect_failed(const h2o_req_t *req)
 {
@@ -126,8 +132,11 @@ gw_observation_t *gw_observe_begin(h2o_req_t *req, gw_generation_t *generation, 
         if (live != NULL)
             live->prev = o;
         live = o;
-        o->route_label = gw_metrics_route_label("", "");
-        o->namespace_label = gw_metrics_namespace_label("");
+        if (unrouted.known == 0) /* looked up once per thread */
+            unrouted =
+                (struct unrouted_labels){gw_metrics_route_label("", ""), gw_metrics_namespace_label(""), 1};
+        o->route_label = unrouted.route;
+        o->namespace_label = unrouted.namespace_;
         if (o->access_log != NULL)
             gw_jsonl_retain(o->access_log);
         gw_metrics_inflight(1);
