@@ -111,7 +111,8 @@ static void on_disposed(void *_observation)
     }
 }
 
-/* Only a pass resumed after a session lookup looks: a walk over the requests in flight on this worker. */
+/* Only a pass resumed after a session lookup looks: a walk over the requests in flight on this worker, newest
+ * first, so it passes only those that started during the lookup (long-lived websockets sit at the end). */
 static gw_observation_t *find(h2o_req_t *req)
 {
     if (!gw_auth_is_resumed(req))
