@@ -1,6 +1,9 @@
 #include "admin_handler.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "metrics.h"
 
 typedef struct {
     h2o_handler_t super;
@@ -36,6 +39,27 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
             send_text(req, 200, "OK", "ready\n");
         else
             send_text(req, 503, "Service Unavailable", "not ready\n");
+        return 0;
+    }
+    if (h2o_memis(req->path_normalized.base, req->path_normalized.len, H2O_STRLIT("/metrics"))) {
+        if (!is_get) {
+            send_text(req, 405, "Method Not Allowed", "method not allowed\n");
+            return 0;
+        }
+        size_t len;
+        char *body = gw_metrics_render(&len);
+        if (body == NULL) {
+            send_text(req, 503, "Service Unavailable", "out of memory\n");
+            return 0;
+        }
+        h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
+        free(body);
+        req->res.status = 200;
+        req->res.reason = "OK";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+        h2o_send_inline(req, copy.base, copy.len);
         return 0;
     }
     send_text(req, 404, "Not Found", "not found\n");

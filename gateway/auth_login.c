@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "metrics.h"
 #include "authservice/login_flow.h"
 #include "authservice/return_path.h"
 #include "oidc/pkce.h"
@@ -39,6 +40,7 @@ static void on_login_state_added(void *data, as_store_status_t status, const cha
     op->redirect = NULL;
     h2o_req_t *req = gw__auth_op_end(op);
     gw__auth_set_cookie(req, AS_LOGIN_COOKIE_NAME, cookie, GW_AUTH_LOGIN_TTL_MS / 1000);
+    gw_metrics_login(GW_METRICS_LOGIN_STARTED);
     gw__auth_send_redirect(req, location);
     free(location);
 }
@@ -168,6 +170,7 @@ static void on_seen_stored(void *data, as_store_status_t status, const char *val
     gw__auth_set_cookie(req, GW_AUTH_SESSION_COOKIE, id, lifetime);
     gw__auth_set_cookie(req, AS_LOGIN_COOKIE_NAME, cookie, left > 0 ? GW_AUTH_LOGIN_TTL_MS / 1000 : 0);
     OPENSSL_cleanse(id, sizeof(id));
+    gw_metrics_login(GW_METRICS_LOGIN_SUCCEEDED);
     gw__auth_send_redirect(req, location != NULL ? location : "/");
     free(location);
 }

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "auth_int.h"
+#include "metrics.h"
 #include "authservice/session_ended.h"
 #include "util/log.h"
 
@@ -106,7 +107,9 @@ int gw__auth_lookup_session(gw_auth_op_t *op)
     op->session_id[id_len] = '\0';
     as_session_key(id, id_len, op->key);
     gw_auth_t *auth = op->w->auth;
-    if ((op->session = as_session_cache_get(auth->cache, op->key, gw__auth_now_ms())) != NULL) {
+    op->session = as_session_cache_get(auth->cache, op->key, gw__auth_now_ms());
+    gw_metrics_session_cache(op->session != NULL);
+    if (op->session != NULL) {
         op->status = AS_STORE_OK;
         return 1;
     }

@@ -4,6 +4,7 @@
 
 #include "auth_int.h"
 #include "error_page.h"
+#include "metrics.h"
 
 static void on_link_dispose(void *p)
 {
@@ -52,6 +53,8 @@ void gw__auth_op_fail(gw_auth_op_t *op, int status, const char *message)
 {
     char request_id[48];
     snprintf(request_id, sizeof(request_id), "%s", op->request_id);
+    if (op->kind == GW_AUTH_OP_LOGIN || op->kind == GW_AUTH_OP_CALLBACK)
+        gw_metrics_login(GW_METRICS_LOGIN_FAILED);
     h2o_req_t *req = gw__auth_op_end(op);
     if (req != NULL)
         gw_send_error(req, status, message, request_id);

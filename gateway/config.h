@@ -105,6 +105,7 @@ typedef struct {
         double namespace_rate, namespace_burst; /* rateLimits.perNamespace */
     } authorization;
     gw_rctoken_settings_t rctoken;
+    char *access_log_file; /* accessLog.file: JSON lines per request, "-" = stdout, NULL = off */
 } gw_settings_t;
 
 /* ---- networking.istio.io Gateway ---- */

@@ -53,6 +53,9 @@ int gw__finish_authorization_policies(gw__cfg_t *c);
 /** TenantGate spec.authorization (config_authz_settings.c); absent leaves the defaults. */
 int gw__decode_authz_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *settings);
 
+/** spec.accessLog of the TenantGate document (config_access_log.c). */
+int gw__decode_access_log(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_settings_t *settings);
+
 /**
  * A condition: key (request.auth.claims[NAME], request.headers[NAME], request.auth.principal,
  * source.namespace) at node, with values/notValues filled by the caller (config_authz_keys.c).

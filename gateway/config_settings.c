@@ -100,8 +100,9 @@ static int decode_strip_headers(gw__cfg_t *c, const gw_yaml_node_t *spec, gw_set
 
 int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
 {
-    static const char *const fields[] = {"admin", "threads",  "logLevel",      "limits",  "stripHeaders",
-                                         "oidc",  "sessions", "authorization", "rctoken", NULL};
+    static const char *const fields[] = {"admin",        "threads",   "logLevel", "limits",
+                                         "stripHeaders", "oidc",      "sessions", "authorization",
+                                         "rctoken",      "accessLog", NULL};
     static const gw__cfg_choice_t levels[] = {
         {"debug", 0, NULL}, {"info", 1, NULL}, {"warn", 2, NULL}, {"error", 3, NULL}, {NULL, 0, NULL}};
     gw_settings_t *s = out;
@@ -121,7 +122,7 @@ int gw__decode_settings(gw__cfg_t *c, const gw_yaml_node_t *spec, void *out)
         s->log_level = (char *)levels[level].name;
     return decode_limits(c, spec, s) != 0 || decode_strip_headers(c, spec, s) < 0 ||
                    gw__decode_auth(c, spec, &s->auth) != 0 || gw__decode_authz_settings(c, spec, s) != 0 ||
-                   gw__decode_rctoken(c, spec, s) != 0
+                   gw__decode_rctoken(c, spec, s) != 0 || gw__decode_access_log(c, spec, s) != 0
                ? -1
                : 0;
 }

@@ -12,6 +12,7 @@
 #include "path_normalize.h"
 #include "rctoken_cli.h"
 #include "rctoken_forward.h"
+#include "request_observer.h"
 #include "reset_flood_guard.h"
 #include "retry_filter.h"
 #include "trace_context.h"
@@ -343,6 +344,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     char *request_id = h2o_mem_alloc_pool(&req->pool, GW_REQUEST_ID_SIZE);
     if (gw_request_id_generate(request_id) != 0)
         request_id[0] = '\0';
+    gw_observation_t *observation = gw_observe_begin(req, generation->generation, request_id);
 
     if (!headers_within_limits(settings, req)) {
         gw_send_error(req, 431, "The request headers are too large.", request_id);
@@ -384,6 +386,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
     const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route, identity.userid);
+    gw_observe_route(observation, generation->generation, route, target, identity.userid);
     h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
     if (authorize(generation->generation, req, target, path, path_only, target_path.base,
                   target_path.len - (path_len - path_only), &identity, request_id))

@@ -8,6 +8,7 @@
 #include "authorize.h"
 #include "rctoken_context.h"
 #include "bearer_auth.h"
+#include "jsonl.h"
 #include "tls_server.h"
 
 static size_t count_servers(const gw_config_t *config)
@@ -68,6 +69,13 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
         goto fail;
     if ((generation->bearer = gw_bearer_new(config, err, err_size)) == NULL && err[0] != '\0')
         goto fail;
+    char log_err[512];
+    if (config->settings.access_log_file != NULL &&
+        (generation->access_log =
+             gw_jsonl_open(config->settings.access_log_file, log_err, sizeof(log_err))) == NULL) {
+        snprintf(err, err_size, "accessLog: %s", log_err);
+        goto fail;
+    }
     return generation;
 
 fail:
@@ -91,6 +99,7 @@ void gw_generation_release(gw_generation_t *generation)
     gw_authorizer_free(generation->authorizer);
     gw_rctoken_free(generation->rctoken);
     gw_bearer_free(generation->bearer);
+    gw_jsonl_release(generation->access_log);
     gw_router_free(generation->router);
     gw_config_release(generation->config);
     free(generation);

@@ -26,7 +26,8 @@ typedef struct {
     struct gw_auth *auth; /* browser login (auth_context.h), NULL when the config has no oidc section */
     struct gw_authorizer *authorizer; /* policies, audit trail, rate limits (authorize.h) */
     struct gw_rctoken *rctoken;       /* RCToken keys and documents (rctoken_context.h), NULL when off */
-    struct gw_bearer *bearer; /* bearer tokens (bearer_auth.h), NULL without RequestAuthentication rules */
+    struct gw_bearer *bearer;    /* bearer tokens (bearer_auth.h), NULL without RequestAuthentication rules */
+    struct gw_jsonl *access_log; /* spec.accessLog (jsonl.h), NULL when off */
 } gw_generation_t;
 
 /**

@@ -19,6 +19,7 @@
 #include "edge_handler.h"
 #include "error_filter.h"
 #include "inflight.h"
+#include "metrics.h"
 #include "redirect_handler.h"
 #include "control.h"
 #include "tls_files.h"
@@ -209,6 +210,7 @@ gw_runtime_t *gw_runtime_new(gw_config_t *config, char *err, size_t err_size)
     if (first == NULL)
         goto fail;
     gw_generation_slot_init(&runtime->generations, first);
+    gw_metrics_config_generation(1);
     runtime->generations_ready = 1;
     size_t listener_max = 1;
     for (size_t g = 0; g < config->gateway_count; ++g)
@@ -364,6 +366,7 @@ static void reload(gw_runtime_t *runtime, gw_control_t *control, const char *why
     gw_config_t *config = gw_config_load(runtime->config->file, err);
     if (config == NULL) {
         tg_log_error("runtime", "%s: reload refused, still serving the previous configuration: %s", why, err);
+        gw_metrics_config_reload(0, 0);
         return;
     }
     gw_generation_t *current = gw_generation_slot_acquire(&runtime->generations);
@@ -376,11 +379,13 @@ static void reload(gw_runtime_t *runtime, gw_control_t *control, const char *why
     gw_generation_release(current);
     if (next == NULL) {
         tg_log_error("runtime", "%s: reload refused, still serving the previous configuration: %s", why, err);
+        gw_metrics_config_reload(0, 0);
         return;
     }
     uint64_t number = next->number;
     watch_tls_files(control, next->config);
     gw_generation_slot_publish(&runtime->generations, next);
+    gw_metrics_config_reload(1, number);
     for (size_t i = 0; i < runtime->workers_started; ++i)
         uv_async_send(&runtime->workers[i].reload_async);
     tg_log_info("runtime", "%s: configuration reloaded (generation %" PRIu64 ")", why, number);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "load_balancer.h"
+#include "metrics.h"
 #include "mirror.h"
 #include "retry.h"
 #include "sticky_split.h"
@@ -331,6 +332,7 @@ void gw_worker_upstream_report(gw_worker_upstream_t *upstream, const gw_route_ta
     if (ejected_count(pools, now) >= allowed)
         return;
     ++health->ejections;
+    gw_metrics_ejection(pools->cluster->namespace_, pools->cluster->name);
     unsigned factor = health->ejections < 10 ? health->ejections : 10;
     health->ejected_until = now + policy->outlier.base_ejection_ms * factor;
     health->errors = health->gateway_errors = 0;

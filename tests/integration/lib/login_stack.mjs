@@ -26,11 +26,12 @@ import { startUpstream } from './upstream.mjs';
  *   idp          more startIdp options (token lifetimes...)
  *   backchannel  true: register the first replica's /authservice/backchannel-logout with the IdP;
  *                a URL string: register that one instead (a relay)
+ *   spec         more TenantGate spec lines every replica gets (two spaces in, e.g. "  accessLog: {...}\n")
  * Resolves {certs, idp, redis, gw: {name: gateway}, origin(name), newBrowser(), sessionOf(browser),
  * get(name, path, id)} where get is a plain HTTP/1.1 GET with only the session cookie.
  */
 export async function startLoginStack({ replicas = { a: {} }, sessions = {}, scopes, idp: idpOptions = {},
-                                        backchannel = false } = {}) {
+                                        backchannel = false, spec: extraSpec = '' } = {}) {
     const secrets = mkdtempSync(join(tmpdir(), 'tg-login-stack-'));
     process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
     const clientSecret = randomBytes(24).toString('base64url');
@@ -69,7 +70,7 @@ export async function startLoginStack({ replicas = { a: {} }, sessions = {}, sco
 ${scopes ? `    scopes: [${scopes.join(', ')}]\n` : ''}  sessions:
     store: ${redis.url}
     keyFile: ${join(secrets, 'session.key')}
-${Object.entries(members).map(([k, v]) => `    ${k}: ${v}\n`).join('')}`;
+${Object.entries(members).map(([k, v]) => `    ${k}: ${v}\n`).join('')}${extraSpec}`;
         gw[name] = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up), spec }),
             ports: ports[name], name: `replica-${name}` });
     }

@@ -166,6 +166,18 @@ static const row_t rows[] = {
      TG "  stripHeaders: [X-User]\n"
         "---\n" GW,
      "test.yaml:5:18: spec.stripHeaders[0]: \"X-User\" is not a lower-case header name"},
+    {"relative access log",
+     TG "  accessLog: {file: access.jsonl}\n"
+        "---\n" GW,
+     "test.yaml:5:21: spec.accessLog.file: must be an absolute path or \"-\" (standard output)"},
+    {"access log without file",
+     TG "  accessLog: {}\n"
+        "---\n" GW,
+     "test.yaml:5:14: spec.accessLog.file: missing*"},
+    {"unknown access log field",
+     TG "  accessLog: {file: /tmp/a.jsonl, format: json}\n"
+        "---\n" GW,
+     "test.yaml:5:*: spec.accessLog: unknown field \"format\""},
     {"strip headers not a list",
      TG "  stripHeaders: x-user\n"
         "---\n" GW,
