@@ -2,7 +2,10 @@
 // fixed ports of DESIGN.md (dev IdP, gateway with login, alice's and bob's
 // real Jupyter behind mTLS sidecars, mnist v1 and v2 at 95/5), the curl
 // command it prints works, users log in and reach their notebooks and the
-// model, and Ctrl-C (SIGINT) leaves no process behind - kernels included.
+// model, the printed curl command with alice's IdP token (scripts/demo-token)
+// gets a prediction over HTTP/2 (bob's 403, none 401), the model servers see
+// valid RCTokens of alice, and Ctrl-C (SIGINT) leaves no process behind -
+// kernels included.
 // Then `scripts/demo --redis` keeps the sessions in the Redis it starts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -77,24 +80,75 @@ test('the banner names the users, the notebook URLs and whether RCTokens are che
                      'http://127.0.0.1:5556']) {
         assert.ok(banner.includes(s), `banner lacks ${s}:\n${banner}`);
     }
-    assert.match(banner, /RCTokens +(on|off): /);
+    assert.match(banner, /RCTokens +on: /);
 });
 
-test('the printed curl command gets the gateway\'s 401 JSON over HTTP/2, not the model', async () => {
-    const line = banner.split('\n').find((l) => l.trim().startsWith('curl '));
-    assert.ok(line, `no curl command in:\n${banner}`);
-    // The shell's quoting, as a newcomer's shell would read it.
-    const { stdout } = await run('bash', ['-c', `${line.trim()} -sS -w '\\n%{http_code} %{http_version}'`],
+/** Runs a curl command line the way a newcomer's shell would; resolves {status, version, body}. */
+async function curl(commandLine) {
+    const { stdout } = await run('bash', ['-c', `${commandLine} -sS -w '\\n%{http_code} %{http_version}'`],
                                  { cwd: sourceDir });
     const lines = stdout.trimEnd().split('\n');
-    assert.equal(lines.at(-1), '401 2');
-    assert.equal(JSON.parse(lines[0]).error, 'authentication required');
+    const [status, version] = lines.at(-1).split(' ');
+    return { status: Number(status), version, body: lines.slice(0, -1).join('\n') };
+}
+
+/** The JSON lines a demo workload logged (one per request) in .demo/logs/NAME.log. */
+function workloadLog(name) {
+    return readFileSync(join(sourceDir, '.demo/logs', `${name}.log`), 'utf8').split('\n')
+        .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+test('the printed curl command: alice\'s IdP token gets a prediction from her model over HTTP/2', async () => {
+    const line = banner.split('\n').find((l) => l.trim().startsWith('curl '));
+    assert.ok(line, `no curl command in:\n${banner}`);
+    assert.match(line, /--http2 .*Authorization: Bearer \$\(scripts\/demo-token alice\)".*mnist:predict$/);
+    const before = workloadLog('mnist-v1').length + workloadLog('mnist-v2').length;
+    const res = await curl(line.trim());
+    assert.equal(`${res.status} ${res.version}`, '200 2', res.body);
+    const out = JSON.parse(res.body);
+    assert.equal(out.predictions.length, 1);
+    assert.match(String(out.model_version), /^[12]$/);
+    // the model server saw a valid RCToken of alice for its own host, not her IdP token
+    for (let i = 0; i < 30 && workloadLog('mnist-v1').length + workloadLog('mnist-v2').length === before; i += 1) {
+        await sleep(100);
+    }
+    const seen = workloadLog(`mnist-v${out.model_version}`).filter((l) => l.path === '/v1/models/mnist:predict');
+    assert.ok(seen.length >= 1, 'the model server logged no predict');
+    assert.deepEqual(seen.at(-1).rctoken, { valid: true, sub: USERS.alice.username,
+                                            aud: 'mnist.kubeflow-alice.svc.cluster.local' });
     // the README's quick start shows the same command
     const readme = readFileSync(join(sourceDir, 'README.md'), 'utf8');
     assert.ok(readme.split('\n').includes(line.trim()), `README.md does not show: ${line.trim()}`);
-    for (const url of [`${ORIGIN}/notebook/kubeflow-alice/nb1/`, 'scripts/demo --redis']) {
+    for (const url of [`${ORIGIN}/notebook/kubeflow-alice/nb1/`, 'scripts/demo --redis', 'scripts/demo-token alice']) {
         assert.ok(readme.includes(url), `README.md does not mention ${url}`);
     }
+});
+
+test('on alice\'s model bob\'s IdP token gets 403 and no token 401 JSON; the model server logs only valid RCTokens', async () => {
+    const predict = `curl --http2 --cacert .demo/certs/edge-ca.pem -d '{"instances":[[0]]}' ${ORIGIN}${MNIST}:predict`;
+    const bob = await curl(`${predict} -H "Authorization: Bearer $(scripts/demo-token bob)"`);
+    assert.equal(`${bob.status} ${bob.version}`, '403 2', bob.body);
+    assert.equal(JSON.parse(bob.body).status, 403);
+    const none = await curl(`${predict} -H 'Accept: application/json'`);
+    assert.equal(`${none.status} ${none.version}`, '401 2', none.body);
+    assert.equal(JSON.parse(none.body).error, 'authentication required');
+    const bad = await curl(`${predict} -H 'Authorization: Bearer not.a.token'`);
+    assert.equal(bad.status, 401, bad.body);
+    assert.equal(JSON.parse(bad.body).error, 'invalid_token');
+    const lines = [...workloadLog('mnist-v1'), ...workloadLog('mnist-v2')];
+    assert.ok(lines.length >= 1);
+    for (const l of lines) assert.equal(l.rctoken?.valid, true, JSON.stringify(l));
+    assert.ok(lines.every((l) => l.rctoken.sub === USERS.alice.username), 'only alice reached her model');
+});
+
+test('the workloads refuse a request without a valid RCToken, as an Envoy sidecar would', async () => {
+    // straight to alice's sidecar with the gateway's own mesh certificate, no token
+    const mesh = (f) => join(sourceDir, '.demo/certs', f);
+    const { stdout } = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', mesh('mesh-ca.pem'),
+                                          '--cert', mesh('gateway-client.pem'), '--key', mesh('gateway-client.key'),
+                                          '--resolve', 'nb1.kubeflow-alice.svc.cluster.local:18601:127.0.0.1',
+                                          'https://nb1.kubeflow-alice.svc.cluster.local:18601/notebook/kubeflow-alice/nb1/api']);
+    assert.equal(stdout, '401');
 });
 
 test('alice logs in through the IdP onto her real Jupyter and starts a kernel', async () => {
