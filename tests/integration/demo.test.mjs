@@ -149,6 +149,10 @@ test('the workloads refuse a request without a valid RCToken, as an Envoy sideca
                                           '--resolve', 'nb1.kubeflow-alice.svc.cluster.local:18601:127.0.0.1',
                                           'https://nb1.kubeflow-alice.svc.cluster.local:18601/notebook/kubeflow-alice/nb1/api']);
     assert.equal(stdout, '401');
+    for (let i = 0; i < 30 && !workloadLog('sidecar-alice').length; i += 1) await sleep(100);
+    const last = workloadLog('sidecar-alice').at(-1);
+    assert.equal(last.status, 401);
+    assert.equal(last.rctoken.valid, false);
 });
 
 test('alice logs in through the IdP onto her real Jupyter and starts a kernel', async () => {
@@ -169,10 +173,25 @@ test('alice logs in through the IdP onto her real Jupyter and starts a kernel', 
     assert.match(await ours(), /ipykernel_launcher/);
 });
 
-test('bob logs in onto his own Jupyter', async () => {
+test('bob logs in onto his own Jupyter; alice gets the 403 page there; the sidecars saw only valid RCTokens', async () => {
     const res = await browser().login(`${ORIGIN}/notebook/kubeflow-bob/nb1/tree`, USERS.bob);
     assert.equal(res.status, 200);
     assert.match(res.body, /data-base-url="\/notebook\/kubeflow-bob\/nb1\/"/);
+    const alice = browser();
+    await alice.login(`${ORIGIN}/notebook/kubeflow-alice/nb1/tree`, USERS.alice);
+    const denied = await alice.get(`${ORIGIN}/notebook/kubeflow-bob/nb1/tree`);
+    assert.equal(denied.status, 403);
+    assert.match(denied.body, /Signed in as: <strong id="user">alice@example\.com<\/strong>/);
+    assert.match(denied.body, /href="\/authservice\/logout"/);
+    // every request through the gateway came with a valid RCToken of the owner;
+    // alice's sidecar also refused the tokenless request of the test above
+    for (const [user, name, refused] of [['bob', 'sidecar-bob', 0], ['alice', 'sidecar-alice', 1]]) {
+        const lines = workloadLog(name);
+        const valid = lines.filter((l) => l.rctoken?.valid);
+        assert.ok(valid.length >= 1, `${name} let nothing in`);
+        assert.ok(valid.every((l) => l.rctoken.sub === USERS[user].username), `${name}: ${JSON.stringify(valid)}`);
+        assert.equal(lines.length - valid.length, refused, `${name}: ${JSON.stringify(lines.map((l) => l.rctoken))}`);
+    }
 });
 
 test('alice\'s predictions come from mnist v1 and v2 at about 95/5, over mTLS', async () => {
