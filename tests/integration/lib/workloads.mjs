@@ -64,7 +64,7 @@ export function startSidecar({ certs, cert, target, rctoken, name = `sidecar-${c
 /**
  * The RCToken check a workload with audience should do, when the gateway at
  * origin publishes RCToken keys (GET /.well-known/jwks.json answers 200);
- * else null (RCTokens are not minted yet). The issuer is the one the gateway
+ * else null (its config has no rctoken section). The issuer is the one the gateway
  * names in /.well-known/openid-configuration, else externalUrl (the origin
  * browsers use). ca: the edge CA file.
  */
