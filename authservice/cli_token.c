@@ -78,6 +78,7 @@ oidc_verify_status_t as_cli_token_verify(const as_cli_verifier_t *v, const char 
         opts.azp = OIDC_AZP_IGNORE;
         opts.client_id = NULL;
         opts.required = required;
+        opts.skew = AS_CLI_TOKEN_SKEW;
         status = oidc_claims_validate(payload, &opts, &failed);
     }
     if (status == OIDC_VERIFY_OK && !is_cli_token(header, payload, &failed))

@@ -8,6 +8,7 @@
 
 #define MIN_TTL_MS 10000ull
 #define MAX_TTL_MS 3600000ull
+#define MIN_CLI_TTL_MS 5000ull
 #define MAX_CLI_TTL_MS (12 * 3600000ull)
 
 void gw__rctoken_defaults(gw_rctoken_settings_t *rctoken)
@@ -94,9 +95,9 @@ static int decode_rctoken(gw__cfg_t *c, const gw_yaml_node_t *map, gw_settings_t
         return -1;
     if (r->ttl_ms < MIN_TTL_MS || r->ttl_ms > MAX_TTL_MS || r->ttl_ms % 1000 != 0)
         return gw__cfg_fail_field(c, map, "ttl", "must be whole seconds from 10s to 1h");
-    if (r->cli_token_ttl_ms < MIN_TTL_MS || r->cli_token_ttl_ms > MAX_CLI_TTL_MS ||
+    if (r->cli_token_ttl_ms < MIN_CLI_TTL_MS || r->cli_token_ttl_ms > MAX_CLI_TTL_MS ||
         r->cli_token_ttl_ms % 1000 != 0)
-        return gw__cfg_fail_field(c, map, "cliTokenTtl", "must be whole seconds from 10s to 12h");
+        return gw__cfg_fail_field(c, map, "cliTokenTtl", "must be whole seconds from 5s to 12h");
     if (!gw__cfg_is_header_name(r->header))
         return gw__cfg_fail_field(c, map, "header", "must be a lower-case header name");
     static const char *const reserved[] = {"iss", "sub", "aud",   "exp",    "iat",      "nbf",

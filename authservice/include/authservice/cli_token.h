@@ -15,6 +15,10 @@
 #include "authservice/rctoken_keys.h"
 #include "oidc/verify_status.h"
 
+/** Clock skew allowed for exp/nbf/iat, in seconds: the gateway checks its own tokens, so only replicas'
+ * clocks differ. */
+#define AS_CLI_TOKEN_SKEW 5
+
 typedef struct as_cli_verifier as_cli_verifier_t;
 
 /**

@@ -396,8 +396,9 @@ static void test_cli_token_accepted(void **state)
     const char *failed = "unset";
     assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 10, &failed), OIDC_VERIFY_OK);
     assert_null(failed);
-    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 3600 + 61, &failed), OIDC_VERIFY_EXPIRED);
-    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW - 120, &failed), OIDC_VERIFY_NOT_YET_VALID);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 3600 + 4, &failed), OIDC_VERIFY_OK);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 3600 + 5, &failed), OIDC_VERIFY_EXPIRED);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW - 6, &failed), OIDC_VERIFY_NOT_YET_VALID);
     assert_int_equal(verify_cli(keys, "https://other.example", token, CLI_NOW, &failed),
                      OIDC_VERIFY_WRONG_ISSUER);
     free(token);
