@@ -32,7 +32,8 @@ void as_rctoken_sid(const char *session_key, char *out)
 
 /* The claims object of a token; NULL when out of memory. */
 static json_t *claims_of(const as_rctoken_params_t *params, const as_identity_t *identity,
-                         const char *audience, const char *namespace_, int64_t now)
+                         const char *audience, const char *namespace_, int64_t now, int64_t exp,
+                         const char *token_use)
 {
     uint8_t jti_bytes[16];
     char jti[TG_BASE64URL_ENCODED_SIZE(sizeof(jti_bytes))], sid[AS_RCTOKEN_SID_LEN + 1];
@@ -47,16 +48,18 @@ static json_t *claims_of(const as_rctoken_params_t *params, const as_identity_t 
             json_decref(groups);
             groups = NULL;
         }
-    json_t *claims = json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s*, s:o?}", "iss", params->issuer, "sub", identity->subject,
-        "aud", audience, "exp", (json_int_t)(now + (int64_t)params->ttl_s), "iat", (json_int_t)now, "nbf",
-        (json_int_t)now, "jti", jti, "sid", identity->session_key != NULL ? sid : NULL, "groups", groups);
+    json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s*, s:o?}", "iss", params->issuer,
+                               "sub", identity->subject, "aud", audience, "exp", (json_int_t)exp, "iat",
+                               (json_int_t)now, "nbf", (json_int_t)now, "jti", jti, "sid",
+                               identity->session_key != NULL ? sid : NULL, "groups", groups);
     if (claims == NULL)
         return NULL;
     if ((identity->email != NULL &&
          json_object_set_new(claims, "email", json_string(identity->email)) != 0) ||
         (namespace_ != NULL && params->namespace_claim != NULL &&
-         json_object_set_new(claims, params->namespace_claim, json_string(namespace_)) != 0)) {
+         json_object_set_new(claims, params->namespace_claim, json_string(namespace_)) != 0) ||
+        (token_use != NULL &&
+         json_object_set_new(claims, AS_RCTOKEN_USE_CLAIM, json_string(token_use)) != 0)) {
         json_decref(claims);
         return NULL;
     }
@@ -104,12 +107,13 @@ static int sign_into(const as_rctoken_keys_t *keys, char *out, size_t len, size_
     return 0;
 }
 
-char *as_rctoken_mint(const as_rctoken_params_t *params, const as_identity_t *identity, const char *audience,
-                      const char *namespace_, int64_t now)
+/* A signed token of identity for audience, valid from now to exp, with token_use when not NULL. */
+static char *mint(const as_rctoken_params_t *params, const as_identity_t *identity, const char *audience,
+                  const char *namespace_, int64_t now, int64_t exp, const char *token_use)
 {
-    if (identity->source == AS_IDENTITY_NONE || identity->subject == NULL || audience == NULL)
+    if (identity->source == AS_IDENTITY_NONE || identity->subject == NULL || audience == NULL || exp <= now)
         return NULL;
-    json_t *claims = claims_of(params, identity, audience, namespace_, now);
+    json_t *claims = claims_of(params, identity, audience, namespace_, now, exp, token_use);
     char *payload = claims != NULL ? json_dumps(claims, JSON_COMPACT) : NULL;
     json_decref(claims);
     if (payload == NULL)
@@ -136,6 +140,21 @@ char *as_rctoken_mint(const as_rctoken_params_t *params, const as_identity_t *id
         return NULL;
     }
     return token;
+}
+
+char *as_rctoken_mint(const as_rctoken_params_t *params, const as_identity_t *identity, const char *audience,
+                      const char *namespace_, int64_t now)
+{
+    return mint(params, identity, audience, namespace_, now, now + (int64_t)params->ttl_s, NULL);
+}
+
+char *as_rctoken_mint_cli(const as_rctoken_params_t *params, const as_identity_t *identity, int64_t now,
+                          uint64_t ttl_s, int64_t not_after)
+{
+    int64_t exp = now + (int64_t)ttl_s;
+    if (not_after > 0 && not_after < exp)
+        exp = not_after;
+    return mint(params, identity, params->issuer, NULL, now, exp, AS_RCTOKEN_USE_CLI);
 }
 
 /* ---- per-worker cache: set-associative, CACHE_WAYS entries per set ---- */

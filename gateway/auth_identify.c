@@ -69,6 +69,7 @@ static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, c
         .group_count = r->group_count,
         .groups_header = groups_header,
         .session_key = gw__auth_pool_strdup(req, key),
+        .expires_at = r->expires_at,
     };
     identity->userid = email != NULL ? email : identity->subject;
 }

@@ -10,6 +10,8 @@
 
 #include "authservice/bearer_cache.h"
 #include "authservice/bearer_token.h"
+#include "authservice/cli_token.h"
+#include "authservice/rctoken.h"
 #include "error_page.h"
 #include "oidc/provider.h"
 #include "util/hex.h"
@@ -31,13 +33,16 @@
 typedef struct {
     const gw_jwt_rule_t *config;
     const char *namespace_;
-    oidc_provider_t *provider;
+    oidc_provider_t *provider;    /* NULL for the gateway's own issuer */
+    as_cli_verifier_t *cli;       /* the gateway's own issuer: its CLI tokens, verified with its keys */
     const char **extra_audiences; /* audiences after the first, NULL-terminated */
 } bearer_rule_t;
 
 struct gw_bearer {
-    bearer_rule_t *rules; /* root namespace first, then document order */
+    bearer_rule_t *rules; /* the gateway's own issuer, then root namespace, then document order */
     size_t rule_count;
+    gw_jwt_rule_t self;      /* the rule of the gateway's own issuer (rctoken.issuer, aud the same) */
+    char *self_audiences[1]; /* its one audience */
 };
 
 struct gw_bearer_worker {
@@ -77,10 +82,29 @@ static int add_rule(gw_bearer_t *b, const gw_request_auth_t *ra, const gw_jwt_ru
     return 0;
 }
 
-gw_bearer_t *gw_bearer_new(const gw_config_t *config, char *err, size_t err_size)
+/* The rule of the gateway's own issuer: its CLI tokens, trusted for every namespace (its own login). */
+static int add_self_rule(gw_bearer_t *b, const gw_rctoken_t *rctoken, char *err, size_t err_size)
+{
+    bearer_rule_t *r = &b->rules[b->rule_count];
+    char why[256] = "";
+    if ((r->cli = as_cli_verifier_new(rctoken->keys, rctoken->settings->issuer, why, sizeof(why))) == NULL) {
+        snprintf(err, err_size, "rctoken: CLI tokens: %s", why);
+        return -1;
+    }
+    b->self_audiences[0] = rctoken->settings->issuer;
+    b->self = (gw_jwt_rule_t){
+        .issuer = rctoken->settings->issuer, .audiences = {b->self_audiences, 1}, .groups_claim = "groups"};
+    r->config = &b->self;
+    r->namespace_ = GW_ROOT_NAMESPACE;
+    ++b->rule_count;
+    return 0;
+}
+
+gw_bearer_t *gw_bearer_new(const gw_config_t *config, const gw_rctoken_t *rctoken, char *err, size_t err_size)
 {
     err[0] = '\0';
-    size_t count = 0;
+    int self = rctoken != NULL && config->settings.auth.enabled;
+    size_t count = (size_t)self;
     for (size_t i = 0; i < config->request_auth_count; ++i)
         count += config->request_auths[i].jwt_rule_count;
     if (count == 0)
@@ -89,6 +113,10 @@ gw_bearer_t *gw_bearer_new(const gw_config_t *config, char *err, size_t err_size
     if (b == NULL || (b->rules = calloc(count, sizeof(*b->rules))) == NULL) {
         free(b);
         snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (self && add_self_rule(b, rctoken, err, err_size) != 0) {
+        gw_bearer_free(b);
         return NULL;
     }
     for (int root = 1; root >= 0; --root)
@@ -111,6 +139,7 @@ void gw_bearer_free(gw_bearer_t *b)
         return;
     for (size_t i = 0; i < b->rule_count; ++i) {
         oidc_provider_free(b->rules[i].provider);
+        as_cli_verifier_free(b->rules[i].cli);
         free(b->rules[i].extra_audiences);
     }
     free(b->rules);
@@ -394,6 +423,37 @@ static long choose_rule(const gw_bearer_t *b, const char *iss, const char *names
     return -1;
 }
 
+/* Verifies one of the gateway's own CLI tokens at once (its keys are in memory); caches the result. */
+static int verify_cli(gw_bearer_worker_t *w, h2o_req_t *req, const char *token, size_t token_len,
+                      size_t rule_index, const uint8_t key[AS_BEARER_KEY_SIZE], const char *request_id,
+                      as_identity_t *identity)
+{
+    const bearer_rule_t *rule = &w->bearer->rules[rule_index];
+    int64_t now = now_ms();
+    json_t *claims = NULL;
+    const char *failed = NULL;
+    oidc_verify_status_t status =
+        as_cli_token_verify(rule->cli, token, token_len, now / 1000, &claims, &failed);
+    if (status != OIDC_VERIFY_OK) {
+        as_bearer_cache_put_refused(w->cache, key, rule_index, status, now + REFUSED_TTL_MS);
+        return refuse(w, req,
+                      failed != NULL &&
+                              (strcmp(failed, "typ") == 0 || strcmp(failed, AS_RCTOKEN_USE_CLAIM) == 0)
+                          ? "not_cli_token"
+                          : oidc_verify_status_code(status),
+                      rule->config->issuer, request_id);
+    }
+    ++w->stats.verified;
+    int64_t expires = now + VALID_BOUND_MS;
+    json_int_t exp = json_integer_value(json_object_get(claims, "exp"));
+    if (exp * 1000 < expires)
+        expires = exp * 1000;
+    as_bearer_cache_put_valid(w->cache, key, claims, rule_index, expires);
+    int rc = accept_token(w, req, rule, claims, key, request_id, identity);
+    json_decref(claims);
+    return rc;
+}
+
 /* Starts verifying token with rule; 1 when suspended or answered, 0 with identity. */
 static int verify(gw_bearer_worker_t *w, h2o_req_t *req, const char *token, size_t rule_index,
                   const uint8_t key[AS_BEARER_KEY_SIZE], const char *request_id, gw_resume_cb resume,
@@ -428,15 +488,23 @@ static int verify(gw_bearer_worker_t *w, h2o_req_t *req, const char *token, size
     return rc;
 }
 
-int gw_bearer_present(h2o_req_t *req)
+int gw_bearer_present(const gw_bearer_t *bearer, h2o_req_t *req)
 {
-    ssize_t index = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    ssize_t index = bearer != NULL ? h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1) : -1;
     if (index < 0)
         return 0;
     const char *token;
     size_t len;
     const h2o_iovec_t *v = &req->headers.entries[index].value;
-    return as_bearer_token_from_header(v->base, v->len, &token, &len) != AS_BEARER_TOKEN_NOT_BEARER;
+    as_bearer_token_status_t status = as_bearer_token_from_header(v->base, v->len, &token, &len);
+    if (status == AS_BEARER_TOKEN_NOT_BEARER)
+        return 0;
+    if (bearer->rule_count > 1 || bearer->rules[0].cli == NULL)
+        return 1; /* RequestAuthentication rules: every bearer header is theirs */
+    char iss[AS_BEARER_MAX_ISSUER];
+    return status == AS_BEARER_TOKEN_OK &&
+           as_bearer_token_peek_issuer(token, len, iss, sizeof(iss)) == AS_BEARER_TOKEN_OK &&
+           strcmp(iss, bearer->self.issuer) == 0;
 }
 
 int gw_bearer_identify(gw_bearer_worker_t *w, h2o_req_t *req, const char *namespace_, const char *request_id,
@@ -487,6 +555,8 @@ int gw_bearer_identify(gw_bearer_worker_t *w, h2o_req_t *req, const char *namesp
     long chosen = choose_rule(w->bearer, iss, namespace_);
     if (chosen < 0)
         return refuse(w, req, "untrusted_issuer", NULL, request_id);
+    if (w->bearer->rules[chosen].cli != NULL)
+        return verify_cli(w, req, token, token_len, (size_t)chosen, key, request_id, identity);
     /* the token is copied: h2o may move headers while the request waits */
     char *copy = h2o_mem_alloc_pool(&req->pool, token_len + 1);
     memcpy(copy, token, token_len);

@@ -18,6 +18,7 @@
 
 #include "authservice/identity.h"
 #include "config.h"
+#include "rctoken_context.h"
 #include "request_resume.h"
 
 /** Process-wide bearer state of one generation. */
@@ -27,11 +28,15 @@ typedef struct gw_bearer gw_bearer_t;
 typedef struct gw_bearer_worker gw_bearer_worker_t;
 
 /**
- * Builds a provider per jwtRule of config (which must outlive the result).
- * Returns NULL with err "" when config has no rule, NULL with a message in err
+ * Builds a provider per jwtRule of config (which must outlive the result),
+ * and, when rctoken is not NULL and login is on, a first rule for the
+ * gateway's own issuer: CLI tokens of /authservice/token, verified with
+ * rctoken's keys (which must outlive the result too) for every namespace.
+ * Returns NULL with err "" when there is no rule, NULL with a message in err
  * when a provider cannot be made.
  */
-gw_bearer_t *gw_bearer_new(const gw_config_t *config, char *err, size_t err_size);
+gw_bearer_t *gw_bearer_new(const gw_config_t *config, const gw_rctoken_t *rctoken, char *err,
+                           size_t err_size);
 
 /** Frees what gw_bearer_new made; every worker state must be freed first. NULL is a no-op. */
 void gw_bearer_free(gw_bearer_t *bearer);
@@ -42,8 +47,14 @@ gw_bearer_worker_t *gw_bearer_worker_new(gw_bearer_t *bearer, uv_loop_t *loop);
 /** Frees a worker's state; pending verifications end (their requests are gone by then). NULL is a no-op. */
 void gw_bearer_worker_free(gw_bearer_worker_t *w);
 
-/** Whether req carries an Authorization header with the Bearer scheme (a bearer request). */
-int gw_bearer_present(h2o_req_t *req);
+/**
+ * Whether req is a bearer request for bearer (NULL: never): its Authorization
+ * header uses the Bearer scheme, and either a RequestAuthentication rule
+ * exists or the token's unverified iss is the gateway's own issuer. With
+ * only the gateway's own issuer, other bearer headers go on to the session
+ * step as before (the cookie decides, or 401 for an API client).
+ */
+int gw_bearer_present(const gw_bearer_t *bearer, h2o_req_t *req);
 
 /**
  * Identity of a bearer request routed to namespace_ (NULL when no route

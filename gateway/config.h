@@ -76,6 +76,7 @@ typedef struct {
     gw_strings_t verify_key_files; /* verifyKeyFiles, resolved: published, never used to sign */
     char *namespace_claim;         /* namespaceClaim, default "namespace" */
     uint64_t jwks_max_age_ms;      /* jwksMaxAge: Cache-Control max-age of /.well-known, default 5m */
+    uint64_t cli_token_ttl_ms; /* cliTokenTtl: lifetime of /authservice/token tokens, default 1h (10s..12h) */
 } gw_rctoken_settings_t;
 
 typedef struct {

@@ -8,6 +8,8 @@
 
 #define MIN_TTL_MS 10000ull
 #define MAX_TTL_MS 3600000ull
+#define MIN_CLI_TTL_MS 5000ull
+#define MAX_CLI_TTL_MS (12 * 3600000ull)
 
 void gw__rctoken_defaults(gw_rctoken_settings_t *rctoken)
 {
@@ -17,6 +19,7 @@ void gw__rctoken_defaults(gw_rctoken_settings_t *rctoken)
     rctoken->algorithm = AS_RCTOKEN_ES256;
     rctoken->namespace_claim = "namespace";
     rctoken->jwks_max_age_ms = 5 * 60 * 1000;
+    rctoken->cli_token_ttl_ms = 60 * 60 * 1000;
 }
 
 static int decode_issuer(gw__cfg_t *c, const gw_yaml_node_t *map, gw_settings_t *s)
@@ -64,9 +67,17 @@ static int decode_verify_key_files(gw__cfg_t *c, const gw_yaml_node_t *map, gw_r
 
 static int decode_rctoken(gw__cfg_t *c, const gw_yaml_node_t *map, gw_settings_t *s)
 {
-    static const char *const fields[] = {
-        "issuer",         "ttl",        "audience", "header", "algorithm", "signingKeyFile", "verifyKeyFiles",
-        "namespaceClaim", "jwksMaxAge", NULL};
+    static const char *const fields[] = {"issuer",
+                                         "ttl",
+                                         "audience",
+                                         "header",
+                                         "algorithm",
+                                         "signingKeyFile",
+                                         "verifyKeyFiles",
+                                         "namespaceClaim",
+                                         "jwksMaxAge",
+                                         "cliTokenTtl",
+                                         NULL};
     static const gw__cfg_choice_t audiences[] = {{"host", 0, NULL}, {"namespace", 1, NULL}, {NULL, 0, NULL}};
     static const gw__cfg_choice_t algorithms[] = {
         {"ES256", AS_RCTOKEN_ES256, NULL}, {"RS256", AS_RCTOKEN_RS256, NULL}, {NULL, 0, NULL}};
@@ -79,14 +90,18 @@ static int decode_rctoken(gw__cfg_t *c, const gw_yaml_node_t *map, gw_settings_t
         gw__cfg_file(c, map, "signingKeyFile", GW__CFG_REQUIRED, &r->signing_key_file) < 0 ||
         decode_verify_key_files(c, map, r) != 0 ||
         gw__cfg_string(c, map, "namespaceClaim", 0, &r->namespace_claim) < 0 ||
-        gw__cfg_duration(c, map, "jwksMaxAge", GW__CFG_ALLOW_ZERO, &r->jwks_max_age_ms) < 0)
+        gw__cfg_duration(c, map, "jwksMaxAge", GW__CFG_ALLOW_ZERO, &r->jwks_max_age_ms) < 0 ||
+        gw__cfg_duration(c, map, "cliTokenTtl", 0, &r->cli_token_ttl_ms) < 0)
         return -1;
     if (r->ttl_ms < MIN_TTL_MS || r->ttl_ms > MAX_TTL_MS || r->ttl_ms % 1000 != 0)
         return gw__cfg_fail_field(c, map, "ttl", "must be whole seconds from 10s to 1h");
+    if (r->cli_token_ttl_ms < MIN_CLI_TTL_MS || r->cli_token_ttl_ms > MAX_CLI_TTL_MS ||
+        r->cli_token_ttl_ms % 1000 != 0)
+        return gw__cfg_fail_field(c, map, "cliTokenTtl", "must be whole seconds from 5s to 12h");
     if (!gw__cfg_is_header_name(r->header))
         return gw__cfg_fail_field(c, map, "header", "must be a lower-case header name");
-    static const char *const reserved[] = {"iss", "sub", "aud", "exp",   "iat",
-                                           "nbf", "jti", "sid", "email", "groups"};
+    static const char *const reserved[] = {"iss", "sub", "aud",   "exp",    "iat",      "nbf",
+                                           "jti", "sid", "email", "groups", "token_use"};
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); ++i)
         if (strcmp(r->namespace_claim, reserved[i]) == 0)
             return gw__cfg_fail_field(c, map, "namespaceClaim",

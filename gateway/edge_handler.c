@@ -281,7 +281,7 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
 {
     *identity = AS_IDENTITY_ANONYMOUS;
     gw_generation_t *g = generation->generation;
-    int bearer = g->bearer != NULL && gw_bearer_present(req);
+    int bearer = gw_bearer_present(g->bearer, req);
     if (g->auth == NULL && !bearer)
         return 0;
     /* made on first use, on this worker's thread: an IdP client belongs to the thread that runs its loop */

@@ -67,7 +67,8 @@ gw_generation_t *gw_generation_new(gw_config_t *config, uint64_t number, char *e
     if (config->settings.rctoken.enabled &&
         (generation->rctoken = gw_rctoken_new(&config->settings.rctoken, err, err_size)) == NULL)
         goto fail;
-    if ((generation->bearer = gw_bearer_new(config, err, err_size)) == NULL && err[0] != '\0')
+    if ((generation->bearer = gw_bearer_new(config, generation->rctoken, err, err_size)) == NULL &&
+        err[0] != '\0')
         goto fail;
     char log_err[512];
     if (config->settings.access_log_file != NULL &&

@@ -29,15 +29,22 @@ int gw_rctoken_cli_handle(const gw_rctoken_t *rctoken, h2o_req_t *req, const cha
         gw_send_error(req, 405, "This method is not allowed here.", request_id);
         return 1;
     }
-    /* audience: the gateway itself, never an upstream; no tenant namespace */
-    char *token = as_rctoken_mint(&rctoken->params, identity, rctoken->settings->issuer, NULL,
-                                  (int64_t)req->processed_at.at.tv_sec);
+    if (identity->source != AS_IDENTITY_SESSION) { /* a CLI token must not renew itself */
+        gw_send_error(req, 403, "A token is issued to a signed-in browser only.", request_id);
+        return 1;
+    }
+    /* audience: the gateway itself, never an upstream; no tenant namespace; never past the session's end */
+    int64_t now = (int64_t)req->processed_at.at.tv_sec;
+    uint64_t ttl_s = rctoken->settings->cli_token_ttl_ms / 1000;
+    if (identity->expires_at > 0 && identity->expires_at - now < (int64_t)ttl_s)
+        ttl_s = identity->expires_at > now ? (uint64_t)(identity->expires_at - now) : 0;
+    char *token = ttl_s > 0 ? as_rctoken_mint_cli(&rctoken->params, identity, now, ttl_s, 0) : NULL;
     if (token == NULL) {
         gw_send_error(req, 503, "A token could not be issued right now.", request_id);
         return 1;
     }
     char ttl[24];
-    snprintf(ttl, sizeof(ttl), "%" PRIu64, rctoken->params.ttl_s);
+    snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_s);
     const gw_static_asset_t *page = gw_static_asset_find("token.html");
     gw_template_var_t vars[] = {{"user", identity->userid != NULL ? identity->userid : identity->subject},
                                 {"ttl", ttl},

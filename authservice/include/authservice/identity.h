@@ -10,6 +10,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 /** Where an identity came from. */
 typedef enum {
@@ -38,6 +39,7 @@ typedef struct {
     const char *session_key;   /* stable per-session (or per-token) cache key, secret: never log or send */
     const void *claims;        /* further claims (bearer tokens), for claim; may be NULL */
     as_identity_claim_cb claim;
+    int64_t expires_at; /* absolute end of a browser session (Unix seconds), 0 when unknown */
 } as_identity_t;
 
 /** The anonymous identity. */

@@ -45,6 +45,20 @@ void as_rctoken_sid(const char *session_key, char *out);
 char *as_rctoken_mint(const as_rctoken_params_t *params, const as_identity_t *identity, const char *audience,
                       const char *namespace_, int64_t now);
 
+/** Claim that marks a token for the command line, and its value (upstream tokens never carry it). */
+#define AS_RCTOKEN_USE_CLAIM "token_use"
+#define AS_RCTOKEN_USE_CLI "cli"
+
+/**
+ * Mints a command-line token for identity at now: aud = params->issuer (the
+ * gateway itself), no namespace claim, token_use "cli", exp = now + ttl_s
+ * but never after not_after (the session's absolute end; 0: no bound).
+ * Returns a malloc'd compact JWS, or NULL as as_rctoken_mint does (also when
+ * not_after is not after now).
+ */
+char *as_rctoken_mint_cli(const as_rctoken_params_t *params, const as_identity_t *identity, int64_t now,
+                          uint64_t ttl_s, int64_t not_after);
+
 /** A bounded per-worker token cache; not thread-safe (one per event loop). */
 typedef struct as_rctoken_cache as_rctoken_cache_t;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../oidc/jose_fixture.h"
+#include "authservice/cli_token.h"
 #include "authservice/rctoken.h"
 #include "authservice/rctoken_keys.h"
 #include "oidc/jws.h"
@@ -356,6 +357,122 @@ static void test_bad_key_files(void **state)
     }
 }
 
+#define GW_ISSUER "https://gw.example"
+#define CLI_NOW 1700000000
+
+/* Verifies token with a CLI verifier of keys for issuer at now; returns the status, *failed the claim. */
+static oidc_verify_status_t verify_cli(const as_rctoken_keys_t *keys, const char *issuer, const char *token,
+                                       int64_t now, const char **failed)
+{
+    char err[256];
+    as_cli_verifier_t *v = as_cli_verifier_new(keys, issuer, err, sizeof(err));
+    if (v == NULL)
+        fail_msg("%s", err);
+    json_t *claims = NULL;
+    oidc_verify_status_t status = as_cli_token_verify(v, token, strlen(token), now, &claims, failed);
+    if (status == OIDC_VERIFY_OK) {
+        assert_non_null(claims);
+        assert_string_equal(claim(claims, "token_use"), "cli");
+        assert_string_equal(claim(claims, "aud"), issuer);
+        assert_null(json_object_get(claims, "namespace"));
+        json_decref(claims);
+    } else {
+        assert_null(claims);
+    }
+    as_cli_verifier_free(v);
+    return status;
+}
+
+static void test_cli_token_accepted(void **state)
+{
+    (void)state;
+    as_rctoken_keys_t *keys = load(AS_RCTOKEN_ES256, ec_file, NULL);
+    as_rctoken_params_t params = {keys, GW_ISSUER, 300, "namespace"};
+    char *token = as_rctoken_mint_cli(&params, &alice, CLI_NOW, 3600, 0);
+    assert_non_null(token);
+    json_t *claims = verify(keys, token, OIDC_JWS_ES256, NULL);
+    assert_int_equal(json_integer_value(json_object_get(claims, "exp")), CLI_NOW + 3600);
+    json_decref(claims);
+    const char *failed = "unset";
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 10, &failed), OIDC_VERIFY_OK);
+    assert_null(failed);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 3600 + 4, &failed), OIDC_VERIFY_OK);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW + 3600 + 5, &failed), OIDC_VERIFY_EXPIRED);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW - 6, &failed), OIDC_VERIFY_NOT_YET_VALID);
+    assert_int_equal(verify_cli(keys, "https://other.example", token, CLI_NOW, &failed),
+                     OIDC_VERIFY_WRONG_ISSUER);
+    free(token);
+    /* never past the session's absolute end; a session that has ended gets none */
+    token = as_rctoken_mint_cli(&params, &alice, CLI_NOW, 3600, CLI_NOW + 100);
+    claims = verify(keys, token, OIDC_JWS_ES256, NULL);
+    assert_int_equal(json_integer_value(json_object_get(claims, "exp")), CLI_NOW + 100);
+    json_decref(claims);
+    free(token);
+    assert_null(as_rctoken_mint_cli(&params, &alice, CLI_NOW, 3600, CLI_NOW));
+    as_rctoken_keys_free(keys);
+}
+
+static void test_cli_token_rotation(void **state)
+{
+    (void)state;
+    as_rctoken_keys_t *old_keys = load(AS_RCTOKEN_ES256, ec2_file, NULL);
+    as_rctoken_params_t params = {old_keys, GW_ISSUER, 300, "namespace"};
+    char *token = as_rctoken_mint_cli(&params, &alice, CLI_NOW, 600, 0);
+    as_rctoken_keys_t *rotated = load(AS_RCTOKEN_ES256, ec_file, ec2_file),
+                      *dropped = load(AS_RCTOKEN_ES256, ec_file, NULL);
+    const char *failed = NULL;
+    assert_int_equal(verify_cli(rotated, GW_ISSUER, token, CLI_NOW, &failed), OIDC_VERIFY_OK);
+    assert_int_equal(verify_cli(dropped, GW_ISSUER, token, CLI_NOW, &failed), OIDC_VERIFY_UNKNOWN_KID);
+    free(token);
+    as_rctoken_keys_free(old_keys);
+    as_rctoken_keys_free(rotated);
+    as_rctoken_keys_free(dropped);
+}
+
+static void test_cli_token_refusals(void **state)
+{
+    (void)state;
+    as_rctoken_keys_t *keys = load(AS_RCTOKEN_ES256, ec_file, rsa_pub_file);
+    as_rctoken_params_t params = {keys, GW_ISSUER, 300, "namespace"};
+    const char *failed = NULL;
+    /* an RCToken for an upstream, sent back to the gateway */
+    char *upstream = as_rctoken_mint(&params, &alice, "nb1.kubeflow-alice.svc", "kubeflow-alice", CLI_NOW);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, upstream, CLI_NOW, &failed), OIDC_VERIFY_WRONG_AUDIENCE);
+    free(upstream);
+    /* an RCToken whose aud is the issuer but that is no CLI token */
+    char *plain = as_rctoken_mint(&params, &alice, GW_ISSUER, NULL, CLI_NOW);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, plain, CLI_NOW, &failed), OIDC_VERIFY_INVALID_CLAIM);
+    assert_string_equal(failed, "token_use");
+    free(plain);
+    /* a tampered payload: alice's claims changed to bob's, signature kept */
+    char *token = as_rctoken_mint_cli(&params, &alice, CLI_NOW, 600, 0);
+    char *dot = strchr(token, '.'), *dot2 = strchr(dot + 1, '.');
+    char forged[AS_RCTOKEN_MAX_SIZE];
+    uint8_t payload[4096];
+    long len = tg_base64url_decode(payload, dot + 1, (size_t)(dot2 - dot - 1));
+    assert_true(len > 0);
+    payload[len] = '\0';
+    char *at = strstr((char *)payload, "alice");
+    assert_non_null(at);
+    memcpy(at, "bobby", 5);
+    size_t n = (size_t)(dot - token) + 1;
+    memcpy(forged, token, n);
+    n += tg_base64url_encode(forged + n, payload, (size_t)len);
+    snprintf(forged + n, sizeof(forged) - n, "%s", dot2);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, forged, CLI_NOW, &failed), OIDC_VERIFY_BAD_SIGNATURE);
+    free(token);
+    /* signed by a published RSA key but the configured algorithm is ES256 */
+    as_rctoken_keys_t *rsa = load(AS_RCTOKEN_RS256, rsa_file, NULL);
+    as_rctoken_params_t rsa_params = {rsa, GW_ISSUER, 300, "namespace"};
+    token = as_rctoken_mint_cli(&rsa_params, &alice, CLI_NOW, 600, 0);
+    assert_int_equal(verify_cli(keys, GW_ISSUER, token, CLI_NOW, &failed), OIDC_VERIFY_ALG_NOT_ALLOWED);
+    free(token);
+    /* garbage */
+    assert_int_equal(verify_cli(keys, GW_ISSUER, "a.b.c", CLI_NOW, &failed), OIDC_VERIFY_MALFORMED);
+    as_rctoken_keys_free(rsa);
+    as_rctoken_keys_free(keys);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +485,9 @@ int main(void)
         cmocka_unit_test(test_no_session_key_is_never_cached),
         cmocka_unit_test(test_cache_is_bounded),
         cmocka_unit_test(test_bad_key_files),
+        cmocka_unit_test(test_cli_token_accepted),
+        cmocka_unit_test(test_cli_token_rotation),
+        cmocka_unit_test(test_cli_token_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,6 +49,7 @@ static void test_defaults(void **state)
     assert_int_equal(r->algorithm, AS_RCTOKEN_ES256);
     assert_string_equal(r->namespace_claim, "namespace");
     assert_int_equal(r->jwks_max_age_ms, 300000);
+    assert_int_equal(r->cli_token_ttl_ms, 3600000);
     assert_int_equal(r->verify_key_files.count, 0);
     char expected[256];
     snprintf(expected, sizeof(expected), "%s/keys/active.pem", scratch_dir);
@@ -59,9 +60,10 @@ static void test_defaults(void **state)
 static void test_full_section(void **state)
 {
     (void)state;
-    gw_config_t *config = load_ok(TG RCTOKEN "    ttl: 2m\n    audience: namespace\n    header: x-rctoken\n"
-                                             "    algorithm: RS256\n    verifyKeyFiles: [keys/old.pem]\n"
-                                             "    namespaceClaim: tenant\n    jwksMaxAge: 1m\n" GW);
+    gw_config_t *config =
+        load_ok(TG RCTOKEN "    ttl: 2m\n    audience: namespace\n    header: x-rctoken\n"
+                           "    algorithm: RS256\n    verifyKeyFiles: [keys/old.pem]\n"
+                           "    namespaceClaim: tenant\n    jwksMaxAge: 1m\n    cliTokenTtl: 12h\n" GW);
     const gw_rctoken_settings_t *r = &config->settings.rctoken;
     assert_int_equal(r->ttl_ms, 120000);
     assert_true(r->audience_namespace);
@@ -73,6 +75,7 @@ static void test_full_section(void **state)
     assert_string_equal(r->verify_key_files.items[0], expected);
     assert_string_equal(r->namespace_claim, "tenant");
     assert_int_equal(r->jwks_max_age_ms, 60000);
+    assert_int_equal(r->cli_token_ttl_ms, 12 * 3600000);
     /* the summary names the files, never their contents */
     char *text = summary_of(config);
     assert_non_null(strstr(text, "rctoken: RS256 issuer https://gw.example, ttl 2m"));
@@ -119,6 +122,12 @@ static const row_t rows[] = {
      "test.yaml:8:13: spec.rctoken.header: must be a lower-case header name"},
     {"namespace claim shadows sub", TG RCTOKEN "    namespaceClaim: sub\n",
      "test.yaml:8:21: spec.rctoken.namespaceClaim: must not be*"},
+    {"cliTokenTtl too short", TG RCTOKEN "    cliTokenTtl: 4s\n",
+     "test.yaml:8:18: spec.rctoken.cliTokenTtl: must be whole seconds from 5s to 12h"},
+    {"cliTokenTtl too long", TG RCTOKEN "    cliTokenTtl: 13h\n",
+     "test.yaml:8:18: spec.rctoken.cliTokenTtl: "},
+    {"cliTokenTtl with a fraction", TG RCTOKEN "    cliTokenTtl: 5500ms\n",
+     "test.yaml:8:18: spec.rctoken.cliTokenTtl: "},
     {"jwksMaxAge too long", TG RCTOKEN "    jwksMaxAge: 2h\n", "test.yaml:8:17: spec.rctoken.jwksMaxAge: "},
     {"unknown field", TG RCTOKEN "    signingKey: x\n", "test.yaml:8:5: *signingKey*"},
 };
