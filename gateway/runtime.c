@@ -257,8 +257,14 @@ static void on_accept(uv_stream_t *listener, int status)
 static void on_drain_tick(uv_timer_t *timer)
 {
     worker_t *worker = timer->data;
-    if (gw_inflight_count() == 0 || uv_now(&worker->loop) >= worker->drain_deadline)
+    size_t in_flight = gw_inflight_count();
+    if (in_flight == 0) {
         uv_stop(&worker->loop);
+    } else if (uv_now(&worker->loop) >= worker->drain_deadline) {
+        tg_log_warn("runtime", "worker %zu: drain deadline reached with %zu request(s) in flight",
+                    worker->index, in_flight);
+        uv_stop(&worker->loop);
+    }
 }
 
 static void on_stop(uv_async_t *async)

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (TG_SOURCE_DIR, else derived from this file's place). */
 export const sourceDir = process.env.TG_SOURCE_DIR || resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-const STOP_GRACE_MS = 3000;
+// A stopping gateway may drain requests in flight for up to 5 s (DRAIN_TIMEOUT_MS in gateway/runtime.c, which
+// logs a warning when it gives up): the grace covers that contract plus a loaded machine's margin.
+const STOP_GRACE_MS = 7000;
 const SETPRIV = '/usr/bin/setpriv';
 const children = new Set();
 const names = new Map();
