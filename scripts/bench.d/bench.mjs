@@ -321,6 +321,8 @@ function report(a) {
   for (const l of [...scalingLines(byId), ...targetLines(byId)]) console.log(l);
   const store = (meta.store ?? '').split('\n').filter((l) => l !== '');
   for (const l of store) console.log(`Redis, one request at a time, ${l}`);
+  const held = (meta.held ?? '').split('\n').filter((l) => l !== '');
+  for (const l of held) console.log(`Connections held, ${l}`);
   for (const p of problems) console.log(`PROBLEM ${p}`);
 
   if (a.markdown) {
@@ -346,6 +348,13 @@ function report(a) {
         'cookie; INFO commandstats before and after):');
       md.push('');
       for (const l of store) md.push(`- ${l}`);
+      md.push('');
+    }
+    if (held.length) {
+      md.push('Memory with many concurrent HTTP/2 connections to one process (each answered one GET, ' +
+        'VmRSS read from /proc while all are open; target: under 64 MiB with 10,000):');
+      md.push('');
+      for (const l of held) md.push(`- ${l}`);
       md.push('');
     }
     md.push('Each measured run, per row: req/s (p99 ms):');
