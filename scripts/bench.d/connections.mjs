@@ -4,6 +4,10 @@
 //
 //   node connections.mjs --url https://127.0.0.1:PORT/PATH --count N --pid PID [--parallel 100]
 //
+// Opening thousands of TLS connections takes a while on a busy machine, longer
+// than servers keep an idle HTTP/2 connection (h2o: 10 s): every open one gets
+// a PING every 3 s, as a browser tab's keep-alive would, so they all stay open.
+//
 // Prints one JSON line: {count, open, ok, rssKiB, hwmKiB, rssBeforeKiB, seconds}.
 // Exits 1 when fewer than COUNT connections were open and answered at once.
 import fs from 'node:fs';
@@ -58,6 +62,15 @@ async function main() {
   const before = memory(pid);
   const t0 = Date.now();
   const sessions = [];
+  const keepAlive = setInterval(() => {
+    for (const s of sessions) {
+      try {
+        if (!s.closed && !s.destroyed) s.ping(() => {});
+      } catch {
+        // too many pings outstanding: the connection is stuck, and counts as not open
+      }
+    }
+  }, 3000);
   let next = 0;
   let ok = 0;
   const lane = async () => {
@@ -83,6 +96,7 @@ async function main() {
     rssBeforeKiB: before.rss,
     seconds: (Date.now() - t0) / 1000,
   };
+  clearInterval(keepAlive);
   for (const s of sessions) s.destroy();
   console.log(JSON.stringify(out));
   return openNow === count ? 0 : 1;
