@@ -40,6 +40,7 @@ typedef struct {
     oidc_http_t *http;
     uv_timer_t *logout_poll; /* reads the ended-session feed (authservice/session_ended.h); NULL when off */
     uv_timer_t *websocket_recheck; /* closes websockets whose session record is gone; NULL without a store */
+    struct gw_auth_op *misses;     /* session lookups reading the store now, one per key (auth_lookup.c) */
 } gw_auth_worker_t;
 
 /**

@@ -56,8 +56,11 @@ static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, c
     for (size_t i = 0; i < r->group_count; ++i)
         groups[i] = gw__auth_pool_strdup(req, r->groups[i]);
     groups[r->group_count] = NULL;
-    char *groups_header = h2o_mem_alloc_pool(&req->pool, 8192);
-    as_groups_header(r, groups_header, 8192);
+    /* built on the stack, then copied at its length: an 8 KiB pool block (larger than a pool chunk) would be
+     * a malloc and a free of its own on every request (docs/benchmarks.md) */
+    char header[8192];
+    as_groups_header(r, header, sizeof(header));
+    const char *groups_header = gw__auth_pool_strdup(req, header);
     const char *email = r->email != NULL && r->email[0] != '\0' ? gw__auth_pool_strdup(req, r->email) : NULL;
     *identity = (as_identity_t){
         .source = AS_IDENTITY_SESSION,

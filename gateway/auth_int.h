@@ -65,6 +65,9 @@ struct gw_auth_op {
     as_session_record_t *pending;  /* read from the store, waiting for the idle check */
     int reads_pending;             /* lookup miss: store reads not answered yet */
     as_store_status_t seen_status; /* lookup miss: the idle marker's read */
+    gw_auth_op_t *next_miss;       /* lookup miss: the worker's next miss in flight (w->misses) */
+    gw_auth_op_t *waiters;         /* lookup miss: lookups of the same key waiting for this one's answer */
+    gw_auth_op_t *next_waiter;     /* waiting lookup: the next one waiting for the same miss */
     gw_auth_resume_cb resume;
     h2o_handler_t *handler;
     char index[AS_BACKCHANNEL_NAME_SIZE]; /* back-channel logout: the session index being ended */

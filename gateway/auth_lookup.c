@@ -38,24 +38,76 @@ static void touch_seen(gw_auth_worker_t *w, const char *key)
     free(seen);
 }
 
+/* The miss of key this worker is reading from the store now, or NULL. */
+static gw_auth_op_t *miss_in_flight(const gw_auth_worker_t *w, const char *key)
+{
+    for (gw_auth_op_t *m = w->misses; m != NULL; m = m->next_miss)
+        if (strcmp(m->key, key) == 0)
+            return m;
+    return NULL;
+}
+
+static void unlink_miss(gw_auth_op_t *op)
+{
+    for (gw_auth_op_t **p = &op->w->misses; *p != NULL; p = &(*p)->next_miss)
+        if (*p == op) {
+            *p = op->next_miss;
+            break;
+        }
+    op->next_miss = NULL;
+}
+
+/*
+ * The lookups that waited for a miss of their key get its answer: the same
+ * status and record, so concurrent requests of one session cost one store
+ * round trip. When a logout invalidated the key meanwhile (stale), each of
+ * them looks the session up again instead.
+ */
+static void answer_waiters(gw_auth_op_t *waiters, as_store_status_t status, as_cached_session_t *session,
+                           int stale)
+{
+    while (waiters != NULL) {
+        gw_auth_op_t *op = waiters;
+        waiters = op->next_waiter;
+        op->next_waiter = NULL;
+        if (stale) {
+            gw__auth_start_lookup(op);
+            continue;
+        }
+        op->status = status;
+        op->session = session != NULL ? as_cached_session_retain(session) : NULL;
+        gw__auth_lookup_finish(op);
+    }
+}
+
 /* Both reads of a miss answered (or could not be started): the session is live when both keys are. */
 static void miss_read(gw_auth_op_t *op)
 {
     if (--op->reads_pending > 0)
         return;
+    unlink_miss(op);
+    gw_auth_op_t *waiters = op->waiters;
+    op->waiters = NULL;
     as_session_record_t *record = op->pending;
     op->pending = NULL;
+    int stale = 0;
     if (op->status == AS_STORE_OK && op->seen_status != AS_STORE_OK)
         op->status = op->seen_status; /* NOT_FOUND: idle for too long */
     if (op->status == AS_STORE_OK) {
         touch_seen(op->w, op->key);
-        if (as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, gw__auth_now_ms(),
-                                 &op->session) < 0)
+        int rc = as_session_cache_put(op->w->auth->cache, op->key, record, op->epoch, gw__auth_now_ms(),
+                                      &op->session);
+        if (rc < 0)
             op->status = AS_STORE_ERROR;
+        stale = rc == 1;
     } else {
         as_session_record_free(record);
     }
-    gw__auth_lookup_done(op);
+    as_store_status_t status = op->status;
+    as_cached_session_t *shared = op->session != NULL ? as_cached_session_retain(op->session) : NULL;
+    gw__auth_lookup_done(op); /* may end op */
+    answer_waiters(waiters, status, shared, stale);
+    as_cached_session_release(shared);
 }
 
 static void on_seen_get(void *data, as_store_status_t status, const char *value, size_t len)
@@ -117,6 +169,14 @@ int gw__auth_lookup_session(gw_auth_op_t *op)
         op->status = AS_STORE_UNAVAILABLE;
         return 1;
     }
+    gw_auth_op_t *leader = miss_in_flight(op->w, op->key);
+    if (leader != NULL) { /* the same session is being read already: wait for that answer */
+        op->next_waiter = leader->waiters;
+        leader->waiters = op;
+        return 0;
+    }
+    op->next_miss = op->w->misses;
+    op->w->misses = op;
     /* the record and its idle marker, read at once: one round trip (pipelined on one Redis connection) */
     op->epoch = as_session_cache_epoch(auth->cache, op->key);
     op->store_key = gw__auth_prefixed("session:", op->key);

@@ -4,7 +4,7 @@
 //   node bench.mjs ports N
 //   node bench.mjs summarize --row ID --run N --out H2LOAD_OUTPUT --log H2LOAD_LOG_FILE
 //                            [--wall S] [--cpu-proxy S] [--cpu-upstream S] [--cpu-load S]
-//                            [--rss-proxy KiB]                      (prints one JSON line)
+//                            [--rss-proxy KiB] [--redis-calls N]    (prints one JSON line)
 //   node bench.mjs half-rate --results RESULTS.jsonl --row ID   (half its median req/s)
 //   node bench.mjs report --results RESULTS.jsonl --rows ROWS.tsv --meta META.json
 //                         [--markdown FILE]  (exit 1 when a row has no clean run)
@@ -110,6 +110,7 @@ function summarize(a) {
     cpuLoad: per(a['cpu-load']),
     rssProxyKiB: a['rss-proxy'] === undefined ? null : num(a['rss-proxy']),
     upstreamConns: a['upstream-conns'] === undefined ? null : num(a['upstream-conns']),
+    redisCalls: a['redis-calls'] === undefined ? null : num(a['redis-calls']),
   };
   out.problem = runProblem(out);
   return out;
@@ -163,6 +164,11 @@ export function aggregate(rows, results) {
       cpuUpstream: m('cpuUpstream'),
       cpuLoad: m('cpuLoad'),
       upstreamConns: m('upstreamConns'),
+      // Redis commands per request over the whole h2load run (its warm-up second too)
+      redisPerReq: median(
+        clean.filter((r) => r.redisCalls !== null && r.redisCalls !== undefined && r.rps > 0 && r.wall > 0)
+          .map((r) => r.redisCalls / (r.rps * r.wall))
+      ),
       rssProxyKiB: clean.length ? Math.max(...clean.map((r) => r.rssProxyKiB ?? 0)) || null : null,
       cipher: clean[0]?.cipher ?? runs[0]?.cipher ?? null,
     };
@@ -243,8 +249,25 @@ function scalingLines(byId) {
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
 
 // Targets of issue 8 that this harness can already measure.
-function targetLines(byId) {
+export function targetLines(byId) {
   const out = [];
+  const apache = byId.get('apache');
+  for (const id of ['tg-sqlite', 'tg-redis']) {
+    const s = byId.get(id);
+    if (!s || s.vsBase === null) continue;
+    const vsApache = apache && apache.rps ? s.rps / apache.rps : null;
+    out.push(
+      `${s.label} / bare h2o: ${s.vsBase.toFixed(2)}× req/s, ` +
+        `${s.vsBaseCpu === null ? 'n/a' : s.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second (target ≥ 0.9×)` +
+        (vsApache === null ? '' : `; / Apache + mod_auth_openidc: ${vsApache.toFixed(2)}× req/s (target ≥ 3×)`)
+    );
+  }
+  const redisRows = [...byId.values()].filter((s) => s.redisPerReq !== null && s.redisPerReq !== undefined);
+  if (redisRows.length)
+    out.push(
+      'Redis commands per request at full load (INFO commandstats delta / requests): ' +
+        redisRows.map((s) => `${s.label} ${s.redisPerReq.toFixed(3)}`).join('; ')
+    );
   const tg = byId.get('tg-1t');
   const tgTls = byId.get('tg-1t-tls');
   if (tg && tg.vsBase !== null)
@@ -296,6 +319,10 @@ function report(a) {
   console.log(table(summaries, 'text'));
   console.log('');
   for (const l of [...scalingLines(byId), ...targetLines(byId)]) console.log(l);
+  const store = (meta.store ?? '').split('\n').filter((l) => l !== '');
+  for (const l of store) console.log(`Redis, one request at a time, ${l}`);
+  const held = (meta.held ?? '').split('\n').filter((l) => l !== '');
+  for (const l of held) console.log(`Connections held, ${l}`);
   for (const p of problems) console.log(`PROBLEM ${p}`);
 
   if (a.markdown) {
@@ -316,6 +343,20 @@ function report(a) {
     md.push('');
     for (const l of [...targetLines(byId), ...scalingLines(byId)]) md.push(`- ${l}`);
     md.push('');
+    if (store.length) {
+      md.push('Redis commands of the session lookup, one request at a time (h2load -c 1 -m 1 with the session ' +
+        'cookie; INFO commandstats before and after):');
+      md.push('');
+      for (const l of store) md.push(`- ${l}`);
+      md.push('');
+    }
+    if (held.length) {
+      md.push('Memory with many concurrent HTTP/2 connections to one process (each answered one GET, ' +
+        'VmRSS read from /proc while all are open; target: under 64 MiB with 10,000):');
+      md.push('');
+      for (const l of held) md.push(`- ${l}`);
+      md.push('');
+    }
     md.push('Each measured run, per row: req/s (p99 ms):');
     md.push('');
     for (const s of summaries) {

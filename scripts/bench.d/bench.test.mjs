@@ -3,7 +3,7 @@
 // this first; by hand: node --test scripts/bench.d/
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { aggregate, latencies, median, parseH2load, runProblem } from './bench.mjs';
+import { aggregate, latencies, median, parseH2load, runProblem, targetLines } from './bench.mjs';
 
 const clean = `starting benchmark...
 spawning thread #0: 16 total client(s). Timing-based test with 1s of warm-up time and 2s of main duration for measurements.
@@ -90,4 +90,21 @@ test('aggregate: medians of clean runs, ratios to the base row and the ceiling',
   assert.equal(t.vsCeiling, 9000 / 40000);
   assert.equal(t.perCpu, 9000 / 0.55);
   assert.equal(t.p99Added, 0);
+});
+
+test('targetLines: session rows against bare h2o and Apache, Redis commands per request', () => {
+  const rows = [
+    { id: 'h2o-1t', label: 'h', base: null },
+    { id: 'tg-redis', label: 'tenantgate redis', base: 'h2o-1t' },
+    { id: 'apache', label: 'apache', base: 'h2o-1t' },
+  ];
+  const run = (row, rps, redisCalls = null) => ({ row, run: 1, rps, cpuProxy: 0.5, wall: 2, redisCalls, problem: null });
+  const summaries = aggregate(rows, [run('h2o-1t', 10000), run('tg-redis', 9500, 19), run('apache', 1000, 2000)]);
+  const byId = new Map(summaries.map((s) => [s.id, s]));
+  assert.equal(byId.get('tg-redis').redisPerReq, 19 / 19000);
+  assert.equal(byId.get('apache').redisPerReq, 1);
+  assert.equal(byId.get('h2o-1t').redisPerReq, null);
+  const lines = targetLines(byId);
+  assert.ok(lines.some((l) => /^tenantgate redis \/ bare h2o: 0\.95× req\/s.*Apache \+ mod_auth_openidc: 9\.50×/.test(l)), lines);
+  assert.ok(lines.some((l) => l.includes('tenantgate redis 0.001; apache 1.000')), lines);
 });

@@ -3,6 +3,7 @@
 // browser. Both session stores: sqlite (embedded) and a redis-server this
 // test starts.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
 import { echoFrom } from './lib/checks.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
-import { h2, http1 } from './lib/http.mjs';
+import { h2, h2Connect, http1 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { freePort, freePorts, sleep } from './lib/net.mjs';
@@ -285,6 +286,35 @@ function suite(storeName, storeUrl, storeProcess) {
                 const back = await get(5000);
                 assert.equal(back.status, 200);
                 assert.equal(back.json().headers['kubeflow-userid'], USERS.alice.username);
+            });
+        }
+
+        if (storeProcess) {
+            test('concurrent requests of one session past the cache TTL read the store once', async () => {
+                const { browser } = await loginAlice();
+                const id = sessionCookie(browser);
+                const ca = certs.read('edge-ca.pem');
+                // GETs Redis has run so far: a miss reads the record and its idle marker (2 GETs, pipelined)
+                const gets = () => {
+                    const info = execFileSync('redis-cli', ['-p', String(redis.port), 'INFO', 'commandstats'],
+                        { encoding: 'utf8' });
+                    return Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0);
+                };
+                const session = await h2Connect(gw.origin, { ca, servername: 'localhost' }); // one worker
+                try {
+                    await sleep(1100); // past the 1 s cache TTL
+                    const before = gets();
+                    const answers = await Promise.all(Array.from({ length: 20 }, () => h2(gw.origin, { session,
+                        path: NB, headers: { cookie: `__Host-tenantgate=${id}`, accept: 'text/html' } })));
+                    const after = gets();
+                    for (const res of answers) {
+                        assert.equal(res.status, 200);
+                        assert.equal(res.json().headers['kubeflow-userid'], USERS.alice.username);
+                    }
+                    assert.equal(after - before, 2, 'twenty concurrent misses of one session: one store read');
+                } finally {
+                    session.close();
+                }
             });
         }
 
