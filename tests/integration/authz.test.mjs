@@ -4,8 +4,7 @@
 // audit trail, forged identity headers, cross-tenant configs refused at load
 // and 429 under a burst.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
@@ -18,16 +17,13 @@ import { makeCerts } from './lib/certs.mjs';
 import { sourceDir } from './lib/procs.mjs';
 import { ALICE_MNIST, standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const MNIST = '/serving/kubeflow-alice/mnist/v1/models/mnist';
 const ALICE_NB = '/notebook/kubeflow-alice/nb1/tree';
 const BOB_NB = '/notebook/kubeflow-bob/tree';
 
-const dir = mkdtempSync(join(tmpdir(), 'tg-authz-'));
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const clientSecret = 'authz-test-client-secret-0123456789';
-writeFileSync(join(dir, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(dir, 'session.key'), `${'cd'.repeat(32)}\n`, { mode: 0o600 });
+const { dir, clientSecret } = loginSecrets(); // client-secret and session.key in dir
 const auditFile = join(dir, 'audit.jsonl');
 
 /** The seed's two documents, as written in the talk. */

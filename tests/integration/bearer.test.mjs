@@ -5,10 +5,9 @@
 // with browser login on in front of the usual mTLS echo upstreams.
 import assert from 'node:assert/strict';
 import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
@@ -21,17 +20,14 @@ import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { BOB_NB1, standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const PREDICT = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/api/status';
 const FORGE_AUD = 'https://tenantgate.local/api';
 const MACHINE = 'metrics-bot';
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-bearer-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'bearer-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'cd'.repeat(32)}\n`, { mode: 0o600 });
+const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
 
 let certs;
 let up;

@@ -7,8 +7,7 @@
 // cannot get itself a fresh one from the token page.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
@@ -20,15 +19,12 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePorts } from './lib/net.mjs';
 import { standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const ALICE_NB = '/notebook/kubeflow-alice/nb1/';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/';
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-cli-token-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'cli-token-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'ef'.repeat(32)}\n`, { mode: 0o600 });
+const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
 const signingKey = join(secrets, 'signing.pem');
 writeFileSync(signingKey, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     .export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

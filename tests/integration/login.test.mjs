@@ -4,8 +4,6 @@
 // test starts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
@@ -18,15 +16,12 @@ import { freePort, freePorts, sleep } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
 const ID = /^[A-Za-z0-9_-]{43}$/;
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-login-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'login-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'ab'.repeat(32)}\n`, { mode: 0o600 });
+const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
 
 let certs;
 let up;

@@ -6,9 +6,8 @@
 // kid). A second gateway without login shows anonymous requests get no token.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { calculateJwkThumbprint, createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -21,15 +20,12 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { ALICE_MNIST, ALICE_NB1, standardServices } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
 const MNIST = '/serving/kubeflow-alice/mnist/';
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-rctoken-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'rctoken-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'cd'.repeat(32)}\n`, { mode: 0o600 });
+const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
 
 /** A fresh EC P-256 private key as a PEM file in the secrets dir. */
 function ecKeyFile(name) {

@@ -4,8 +4,6 @@
 // (computed here independently), and anonymous callers still get the
 // alternating weighted round robin.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
@@ -16,15 +14,12 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, sleep } from './lib/net.mjs';
 import { aliceVirtualService, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
+import { loginSecrets } from './lib/login.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
 const PATH = '/serving/kubeflow-alice/mnist/v1/models/mnist';
 
-const secrets = mkdtempSync(join(tmpdir(), 'tg-sticky-'));
-process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-const clientSecret = 'sticky-test-client-secret-0123456789';
-writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-writeFileSync(join(secrets, 'session.key'), `${'cd'.repeat(32)}\n`, { mode: 0o600 });
+const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
 
 /** docs/internals/traffic.md: FNV-1a 64 over salt, NUL, key; then the splitmix64 finaliser. */
 function stickyHash(salt, key) {
