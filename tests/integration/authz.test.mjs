@@ -15,8 +15,7 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { sourceDir } from './lib/procs.mjs';
-import { ALICE_MNIST, standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { ALICE_MNIST, standardServices, startStandardUpstreams } from './lib/stack.mjs';
 import { loginSecrets } from './lib/login.mjs';
 
 const MNIST = '/serving/kubeflow-alice/mnist/v1/models/mnist';
@@ -72,9 +71,7 @@ let gw;
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     httpsPort = await freePort();
     idp = await startIdp({ clientSecret, redirectUris: [`https://localhost:${httpsPort}/authservice/callback`] });
     const [adminPort, httpPort] = await freePorts(2);

@@ -18,8 +18,7 @@ import { http1 } from './lib/http.mjs';
 import { pkcePair, randomValue, startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
-import { BOB_NB1, standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { BOB_NB1, standardServices, startStandardUpstreams } from './lib/stack.mjs';
 import { loginSecrets } from './lib/login.mjs';
 
 const PREDICT = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
@@ -127,9 +126,7 @@ before(async () => {
     forge.sets['/bob/jwks'] = await jwks([['bob-1', 'ES256', bobKey]]);
     forge.sets['/slow/jwks'] = forge.sets['/jwks'];
     forge.sets['/evil-jwks'] = await jwks([['evil', 'RS256', attacker]]);
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     const httpsPort = await freePort();
     [downPort] = await freePorts(1); // nothing listens there: an issuer whose keys cannot be had
     idp = await startIdp({

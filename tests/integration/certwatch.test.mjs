@@ -13,8 +13,7 @@ import { after, before, test } from 'node:test';
 import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { sourceDir } from './lib/procs.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 
 let certs;
 let other; // a second PKI: its edge CA signs the replacement listener certificate
@@ -30,8 +29,7 @@ before(async () => {
     await promisify(execFile)(join(sourceDir, 'scripts', 'make-certs'), [other], { timeout: 30000 });
     copyFileSync(certs.path('server.pem'), join(live, 'server.pem'));
     copyFileSync(certs.path('server.key'), join(live, 'server.key'));
-    const up = Object.fromEntries((await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })))).map((u) => [u.name, u]));
+    const up = await startStandardUpstreams(certs);
     gw = await startGateway({
         config: (p) => edgeConfig({ ...p, certs, services: standardServices(up) })
             .replace(certs.path('server.pem'), join(live, 'server.pem'))

@@ -17,8 +17,7 @@ import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePorts } from './lib/net.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 import { loginSecrets } from './lib/login.mjs';
 
 const ALICE_NB = '/notebook/kubeflow-alice/nb1/';
@@ -97,9 +96,7 @@ async function cliToken(user) {
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     [httpsPort, adminPort, httpPort] = await freePorts(3);
     idp = await startIdp({ clientSecret, redirectUris: [`${origin()}/authservice/callback`] });
     gw = await startGateway({ config: config('1h'), ports: { adminPort, httpsPort, httpPort },

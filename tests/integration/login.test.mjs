@@ -14,8 +14,7 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { startRedis } from './lib/redis.mjs';
 import { freePort, freePorts, sleep } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 import { loginSecrets } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
@@ -30,9 +29,7 @@ let httpsPort;
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     httpsPort = await freePort();
     idp = await startIdp({
         clientSecret,

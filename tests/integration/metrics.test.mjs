@@ -14,8 +14,7 @@ import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2, http1 } from './lib/http.mjs';
 import { freePort } from './lib/net.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 
 const SECRETS = ['cookie-secret-4f1d', 'bearer-secret-9a7c', 'userid-secret-2b8e', 'query-secret-7d3a'];
 
@@ -71,9 +70,7 @@ before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tg-metrics-'));
     closedPort = await freePort();
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     gw = await startGateway({ config: (p) => {
         ports = p;
         return config();

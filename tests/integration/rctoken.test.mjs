@@ -18,8 +18,7 @@ import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
-import { ALICE_MNIST, ALICE_NB1, standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { ALICE_MNIST, ALICE_NB1, standardServices, startStandardUpstreams } from './lib/stack.mjs';
 import { loginSecrets } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
@@ -101,9 +100,7 @@ let firstToken;
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     [httpsPort, adminPort, httpPort] = await freePorts(3);
     idp = await startIdp({ clientSecret, redirectUris: [`https://localhost:${httpsPort}/authservice/callback`] });
     gw = await startGateway({ config: config({ signing: oldKey }), ports: { adminPort, httpsPort, httpPort },

@@ -15,8 +15,7 @@ import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, startGateway } from './lib/gateway.mjs';
 import { h2 } from './lib/http.mjs';
 import { sourceDir } from './lib/procs.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 
 let certs;
 let up;
@@ -57,9 +56,7 @@ const refusals = () => (gw.child.stderr().match(/reload refused/g) || []).length
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     gw = await startGateway({ config: (p) => {
         ports = p;
         return config();

@@ -13,8 +13,7 @@ import { makeCerts } from './lib/certs.mjs';
 import { edgeConfig, gatewayBin, startGateway } from './lib/gateway.mjs';
 import { freePorts } from './lib/net.mjs';
 import { sourceDir, spawnLogged } from './lib/procs.mjs';
-import { standardServices } from './lib/stack.mjs';
-import { startUpstream } from './lib/upstream.mjs';
+import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
 
 const run = promisify(execFile);
 let certs;
@@ -23,9 +22,7 @@ let other;
 
 before(async () => {
     certs = await makeCerts();
-    const started = await Promise.all(['mnist-alice', 'nb1-alice', 'nb1-bob'].map(
-        (name) => startUpstream({ name, cert: name, certs })));
-    up = Object.fromEntries(started.map((u) => [u.name, u]));
+    up = await startStandardUpstreams(certs);
     other = mkdtempSync(join(tmpdir(), 'tg-certs-swap-'));
     await run(join(sourceDir, 'scripts', 'make-certs'), [other], { timeout: 30000 });
 });

@@ -23,6 +23,18 @@ export function standardServices(up) {
     ];
 }
 
+/** Starts the three tenant workloads (and extra [{name, cert}] fixtures): resolves them by name. */
+export async function startStandardUpstreams(certs, extra = []) {
+    const wanted = [
+        { name: 'mnist-alice', cert: 'mnist-alice' },
+        { name: 'nb1-alice', cert: 'nb1-alice' },
+        { name: 'nb1-bob', cert: 'nb1-bob' },
+        ...extra,
+    ];
+    const started = await Promise.all(wanted.map((w) => startUpstream({ ...w, certs })));
+    return Object.fromEntries(started.map((u) => [u.name, u]));
+}
+
 /**
  * Starts the usual stack. extraUpstreams: [{name, cert}] more fixtures;
  * extraServices(up): more service entries; limits/stripHeaders: passed to edgeConfig.
@@ -31,14 +43,7 @@ export function standardServices(up) {
  */
 export async function startEdgeStack({ extraUpstreams = [], extraServices = () => [], limits, stripHeaders } = {}) {
     const certs = await makeCerts();
-    const wanted = [
-        { name: 'mnist-alice', cert: 'mnist-alice' },
-        { name: 'nb1-alice', cert: 'nb1-alice' },
-        { name: 'nb1-bob', cert: 'nb1-bob' },
-        ...extraUpstreams,
-    ];
-    const started = await Promise.all(wanted.map((w) => startUpstream({ ...w, certs })));
-    const up = Object.fromEntries(started.map((u) => [u.name, u]));
+    const up = await startStandardUpstreams(certs, extraUpstreams);
     const gw = await startGateway({
         config: (ports) => edgeConfig({
             ...ports, certs, limits, stripHeaders,
