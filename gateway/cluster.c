@@ -98,6 +98,7 @@ static int cluster_build(gw_cluster_t *cluster, const gw_config_t *config, const
     cluster->subset = subset_name != NULL ? strdup(subset_name) : NULL;
     cluster->port = service_port->number;
     cluster->namespace_ = strdup(service->meta.namespace_);
+    cluster->service = service;
     const char *sni = cluster->policy.tls.sni != NULL ? cluster->policy.tls.sni : host;
     cluster->sni = strdup(sni);
     cluster->endpoints =

@@ -25,9 +25,10 @@ typedef struct {
     char *subset;     /* subset name or NULL */
     uint16_t port;    /* service port number */
     char *namespace_; /* of the ServiceEntry */
-    char *sni;        /* SNI and h2o's server name for TLS */
-    SSL_CTX *ssl_ctx; /* NULL for plaintext upstreams */
-    gw_traffic_policy_t policy; /* the effective traffic policy (subset's, else the rule's) */
+    const gw_service_entry_t *service; /* the ServiceEntry, in the config the table was built from */
+    char *sni;                         /* SNI and h2o's server name for TLS */
+    SSL_CTX *ssl_ctx;                  /* NULL for plaintext upstreams */
+    gw_traffic_policy_t policy;        /* the effective traffic policy (subset's, else the rule's) */
     gw_cluster_endpoint_t *endpoints;
     size_t endpoint_count;
 } gw_cluster_t;

@@ -314,7 +314,8 @@ static int authorize(gw_generation_t *generation, h2o_req_t *req, const gw_route
                      const as_identity_t *identity, const char *request_id)
 {
     gw_authorize_request_t request = {
-        .service = gw_config_find_service(generation->config, target->config->host),
+        .service =
+            gw_router_clusters(generation->router)->clusters[target->cluster].service, /* resolved at load */
         .path = path,
         .path_len = path_len,
         .upstream_path = upstream,
