@@ -26,6 +26,9 @@ struct contract_env {
     uv_loop_t loop;
     uv_timer_t watchdog;
     int watchdog_fired;
+    uv_prepare_t settle; /* ends a loop turn before it sleeps once the wait is over (contract_wait) */
+    const int *awaited;  /* the wait in progress: counter and target */
+    int target;
     as_store_t *store;
     /* opens one more handle on the same backend and loop with this key prefix (NULL: env->store's) */
     as_store_t *(*open_other)(contract_env_t *env, const char *prefix);
@@ -36,8 +39,9 @@ struct contract_env {
 /* What one op's callback reported. */
 typedef struct {
     int calls;
-    int returned;  /* set once the op returned: tells whether the callback ran before */
-    int ran_early; /* the (last) callback ran before the op returned */
+    int returned;   /* set once the op returned: tells whether the callback ran before */
+    int ran_early;  /* the (last) callback ran before the op returned */
+    uint64_t at_ms; /* when the (last) callback ran, uv_hrtime in ms */
     as_store_status_t status;
     char *value; /* NUL-terminated copy, or NULL when the callback got NULL */
     size_t len;
@@ -59,6 +63,7 @@ static inline void contract_on_value(void *data, as_store_status_t status, const
     contract_result_t *r = data;
     r->calls++;
     r->ran_early = !r->returned;
+    r->at_ms = uv_hrtime() / 1000000;
     r->status = status;
     free(r->value);
     r->value = NULL;
@@ -82,6 +87,7 @@ static inline void contract_on_members(void *data, as_store_status_t status, con
     contract_result_t *r = data;
     r->calls++;
     r->ran_early = !r->returned;
+    r->at_ms = uv_hrtime() / 1000000;
     r->status = status;
     r->count = 0;
     if (status != AS_STORE_OK) {
@@ -104,14 +110,40 @@ static inline void contract_watchdog_fired(uv_timer_t *timer)
     *(int *)timer->data = 1;
 }
 
-/* Runs the loop until *counter reaches target or timeout_ms pass. Returns 0 when reached. */
+/* Runs before each turn's poll: a callback (or the watchdog) may have run in the turn's first timer pass,
+ * when its timer fell due while the test was not running the loop; UV_RUN_ONCE would then sleep in poll until
+ * the next event, seconds later (the next timer) or for ever (an idle connection). Stopping makes it poll
+ * with a zero timeout and return. */
+static inline void contract_settle(uv_prepare_t *prepare)
+{
+    contract_env_t *env = prepare->data;
+    if (*env->awaited >= env->target || env->watchdog_fired)
+        uv_stop(prepare->loop);
+}
+
+/* Sets up env's loop and the handles contract_wait uses; contract_env_free releases them. */
+static inline void contract_env_init(contract_env_t *env)
+{
+    assert_int_equal(uv_loop_init(&env->loop), 0);
+    uv_timer_init(&env->loop, &env->watchdog);
+    uv_prepare_init(&env->loop, &env->settle);
+    env->settle.data = env;
+}
+
+/* Runs the loop until *counter reaches target or timeout_ms pass. Returns 0 when reached, as soon as it is
+ * (also when the callback ran at the start of a loop turn). */
 static inline int contract_wait(contract_env_t *env, const int *counter, int target, uint64_t timeout_ms)
 {
     env->watchdog_fired = 0;
     env->watchdog.data = &env->watchdog_fired;
+    env->awaited = counter;
+    env->target = target;
+    uv_update_time(&env->loop); /* the test may have blocked since the loop last ran: count from now */
     uv_timer_start(&env->watchdog, contract_watchdog_fired, timeout_ms, 0);
+    uv_prepare_start(&env->settle, contract_settle);
     while (*counter < target && !env->watchdog_fired)
         uv_run(&env->loop, UV_RUN_ONCE);
+    uv_prepare_stop(&env->settle);
     uv_timer_stop(&env->watchdog);
     return *counter >= target ? 0 : -1;
 }
@@ -242,6 +274,7 @@ static inline void contract_env_free(contract_env_t *env)
         as_store_close(env->store);
     env->store = NULL;
     uv_close((uv_handle_t *)&env->watchdog, NULL);
+    uv_close((uv_handle_t *)&env->settle, NULL);
     uv_run(&env->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&env->loop), 0);
 }

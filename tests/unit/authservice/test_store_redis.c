@@ -173,7 +173,7 @@ static int wait_ready(proc_t *p, const char *password, int sentinel)
         struct timeval tv = {0, 200000};
         redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
         int ok = 0;
-        if (c != NULL && !c->err) {
+        if (c != NULL && !c->err && redisSetTimeout(c, tv) == REDIS_OK) {
             redisReply *r = password != NULL ? redisCommand(c, "AUTH %s", password) : NULL;
             freeReplyObject(r);
             r = sentinel ? redisCommand(c, "SENTINEL get-master-addr-by-name mymaster")
@@ -211,13 +211,16 @@ static void redis_start(proc_t *p, const char *conf, const char *password)
         fail_msg("redis-server on port %d did not start (see %s/redis-%d.log)", p->port, g_dir, p->port);
 }
 
-/* A blocking side connection to a test server, for CLIENT PAUSE, INFO and checks. */
+/* A blocking side connection to a test server, for CLIENT PAUSE, INFO and checks. Replies are awaited for at
+ * most 5 s (hiredis 0.14's connect timeout does not cover reads): a stopped server fails the test, not
+ * ctest's timeout. */
 static redisContext *side(const proc_t *p, const char *password)
 {
-    struct timeval tv = {2, 0};
+    struct timeval tv = {2, 0}, reply_tv = {5, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", p->port, tv);
     assert_non_null(c);
     assert_int_equal(c->err, 0);
+    assert_int_equal(redisSetTimeout(c, reply_tv), REDIS_OK);
     if (password != NULL) {
         redisReply *r = redisCommand(c, "AUTH %s", password);
         assert_non_null(r);
@@ -367,8 +370,7 @@ static contract_env_t *env_new(void)
     rd_fixture_t *fx = calloc(1, sizeof(*fx));
     assert_non_null(env);
     assert_non_null(fx);
-    assert_int_equal(uv_loop_init(&env->loop), 0);
-    uv_timer_init(&env->loop, &env->watchdog);
+    contract_env_init(env);
     env->backend = fx;
     env->open_other = rd_open_other;
     env->async = 1;
@@ -425,6 +427,19 @@ static uint64_t wait_until_ok(contract_env_t *env, as_store_t *s, uint64_t timeo
     return 0;
 }
 
+/* A fresh redis-server of the test's own and env->store open on it, with "k" set to "v". */
+static proc_t *start_own_server(contract_env_t *env, const as_store_options_t *options)
+{
+    proc_t *p = proc_new();
+    char url[64];
+    redis_start(p, NULL, NULL);
+    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", p->port);
+    env->store = open_url(env, url, options);
+    assert_non_null(env->store);
+    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    return p;
+}
+
 /* ---- tests
  * --------------------------------------------------------------------------------------------------- */
 
@@ -473,13 +488,7 @@ static void test_redis_killed_and_restarted(void **state)
 {
     contract_env_t *env = *state;
     contract_result_t r = {0};
-    proc_t *p = proc_new();
-    char url[64];
-    redis_start(p, NULL, NULL);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", p->port);
-    env->store = open_url(env, url, NULL);
-    assert_non_null(env->store);
-    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    proc_t *p = start_own_server(env, NULL);
 
     /* ops in flight when it dies */
     contract_result_t inflight[20] = {{0}};
@@ -522,19 +531,13 @@ static void test_redis_timeout_and_late_reply(void **state)
 {
     contract_env_t *env = *state;
     contract_result_t r = {0}, many[30] = {{0}};
-    proc_t *p = proc_new();
-    char url[64];
-    redis_start(p, NULL, NULL);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", p->port);
-    env->store = open_url(env, url, NULL);
-    assert_non_null(env->store);
-    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    proc_t *p = start_own_server(env, NULL);
     long long conns = connections_received(p);
 
     side_command(p, "CLIENT PAUSE 1500 ALL");
     uint64_t t0 = now_ms();
     assert_int_equal(c_get(env, env->store, "k", &r), AS_STORE_TIMEOUT);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = r.at_ms - t0; /* when the callback ran, not when the wait noticed */
     print_message("paused server: TIMEOUT after %llu ms (command timeout 200)\n", (unsigned long long)took);
     /* never early; late only by scheduling: a shared 2-core machine can add hundreds of ms, while a missing
      * timer would wait for the 1.5 s pause (and see OK); the store reconnects after 2 s of silence */
@@ -558,20 +561,70 @@ static void test_redis_timeout_and_late_reply(void **state)
     contract_result_reset(&r);
 }
 
+/* The loop was held up (a long callback elsewhere, a blocking step) while an op waited and before the next
+ * was sent: the first times out on the loop's first turn after, the second gets its whole command timeout,
+ * counted from when it was sent and not from the turn's stale start. */
+static void test_redis_timeout_after_busy_loop(void **state)
+{
+    contract_env_t *env = *state;
+    contract_result_t before = {0}, after = {0};
+    proc_t *p = start_own_server(env, NULL);
+
+    side_command(p, "CLIENT PAUSE 1500 ALL");
+    assert_int_equal(as_store_get(env->store, "k", contract_on_value, &before), 0);
+    sleep_ms(400); /* the loop is busy: the first op's deadline passes meanwhile */
+    uint64_t t0 = now_ms();
+    assert_int_equal(as_store_get(env->store, "k", contract_on_value, &after), 0);
+    assert_int_equal(contract_wait(env, &after.calls, 1, 3000), 0);
+    assert_int_equal(before.calls, 1);
+    assert_int_equal(before.status, AS_STORE_TIMEOUT);
+    assert_int_equal(after.status, AS_STORE_TIMEOUT);
+    uint64_t late = before.at_ms - t0, took = after.at_ms - t0;
+    print_message("busy loop: overdue op TIMEOUT %llu ms after the loop ran again, next op after %llu ms\n",
+                  (unsigned long long)late, (unsigned long long)took);
+    assert_true(late < 150);
+    /* a deadline taken from the stale loop time would have fired with the first, at once */
+    assert_true(took >= 180 && took <= 1000);
+    contract_result_reset(&before);
+    contract_result_reset(&after);
+}
+
+/* The harness itself: a wait whose callback runs at the start of a loop turn (its timer fell due while the
+ * test was blocked) returns at once; UV_RUN_ONCE used to sleep on in poll until the next event. */
+static void test_redis_harness_wait_returns_promptly(void **state)
+{
+    contract_env_t *env = *state;
+    uv_timer_t timer;
+    int fired = 0;
+    uv_timer_init(&env->loop, &timer);
+    timer.data = &fired;
+    uv_timer_start(&timer, contract_watchdog_fired, 1, 0);
+    sleep_ms(30);
+    uint64_t t0 = now_ms();
+    int waited = contract_wait(env, &fired, 1, 3000);
+    uint64_t took = now_ms() - t0;
+    /* and a sleep after a blocking step lasts as long as asked, counted from now */
+    sleep_ms(30);
+    uint64_t t1 = now_ms();
+    contract_sleep(env, 100);
+    uint64_t slept = now_ms() - t1;
+    uv_close((uv_handle_t *)&timer, NULL);
+    uv_run(&env->loop, UV_RUN_NOWAIT); /* the timer lives on this stack: closed before any assertion */
+    print_message("harness: wait returned after %llu ms, sleep of 100 ms took %llu ms\n",
+                  (unsigned long long)took, (unsigned long long)slept);
+    assert_int_equal(waited, 0);
+    assert_true(took < 500);
+    assert_true(slept >= 95 && slept < 1000);
+}
+
 /* A server that stops answering altogether (SIGSTOP): TIMEOUTs, then the connection is dropped and retried;
  * after SIGCONT the handle recovers. */
 static void test_redis_hung_server(void **state)
 {
     contract_env_t *env = *state;
     contract_result_t r = {0};
-    proc_t *p = proc_new();
-    char url[64];
     capture_t cap;
-    redis_start(p, NULL, NULL);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", p->port);
-    env->store = open_url(env, url, NULL);
-    assert_non_null(env->store);
-    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    proc_t *p = start_own_server(env, NULL);
 
     capture_start(&cap);
     kill(p->pid, SIGSTOP);
@@ -763,15 +816,9 @@ static void test_redis_hostname_resolved_off_loop(void **state)
 static void test_redis_max_pending(void **state)
 {
     contract_env_t *env = *state;
-    proc_t *p = proc_new();
-    char url[64];
     contract_result_t res[25] = {{0}};
-    redis_start(p, NULL, NULL);
-    snprintf(url, sizeof(url), "redis://127.0.0.1:%d", p->port);
     as_store_options_t options = {.max_pending = 10};
-    env->store = open_url(env, url, &options);
-    assert_non_null(env->store);
-    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    proc_t *p = start_own_server(env, &options);
     side_command(p, "CLIENT PAUSE 400 ALL");
     for (int i = 0; i < 25; ++i)
         assert_int_equal(as_store_get(env->store, "k", contract_on_value, &res[i]), 0);
@@ -1030,6 +1077,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_down_at_open_then_up, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_killed_and_restarted, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_timeout_and_late_reply, bare_setup, rd_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_timeout_after_busy_loop, bare_setup, rd_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_harness_wait_returns_promptly, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_hung_server, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_password, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_max_pending, bare_setup, rd_teardown),
@@ -1037,5 +1086,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_sentinel, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_sentinel_failover, bare_setup, rd_teardown),
     };
+    /* TG_TEST_FILTER=test_redis_hung_server runs one case (a glob; unset: all) */
+    cmocka_set_test_filter(getenv("TG_TEST_FILTER"));
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

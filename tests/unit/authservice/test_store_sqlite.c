@@ -60,8 +60,7 @@ static int env_setup(void **state, const as_store_options_t *options)
     assert_non_null(env);
     assert_non_null(fx);
     fixture_paths(fx);
-    assert_int_equal(uv_loop_init(&env->loop), 0);
-    uv_timer_init(&env->loop, &env->watchdog);
+    contract_env_init(env);
     env->backend = fx;
     env->open_other = sq_open_other;
     env->async = 0;
