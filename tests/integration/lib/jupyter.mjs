@@ -8,7 +8,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, sleep } from './net.mjs';
-import { spawnLogged } from './procs.mjs';
+import { pidAlive, spawnLogged } from './procs.mjs';
 
 export const JUPYTER_BIN = '/usr/bin/jupyter-notebook';
 
@@ -68,15 +68,6 @@ function childPids(pid) {
     }
 }
 
-function alive(pid) {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
 /**
  * Starts Jupyter for namespace/name (base URL /notebook/<namespace>/<name>/)
  * on a free port with a temp notebook dir holding `files` ({name: text}).
@@ -97,11 +88,11 @@ export async function startJupyter({ namespace, name = 'nb1', files = {}, timeou
     const stop = async () => {
         for (const pid of childPids(child.pid)) kernels.add(pid);
         await child.stop('SIGTERM', 5000);
-        for (const pid of kernels) if (alive(pid)) process.kill(pid, 'SIGKILL');
+        for (const pid of kernels) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
         rmSync(home, { recursive: true, force: true });
     };
     process.on('exit', () => {
-        for (const pid of [...kernels, ...childPids(child.pid)]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+        for (const pid of [...kernels, ...childPids(child.pid)]) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
         rmSync(home, { recursive: true, force: true });
     });
     const deadline = Date.now() + timeoutMs;

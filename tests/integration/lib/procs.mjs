@@ -4,6 +4,14 @@
 // `after` hook), when the process exits, and on SIGINT/SIGTERM/SIGHUP.
 // Children also get a parent-death signal (setpriv --pdeathsig), so not even
 // a SIGKILL of the test runner leaves one behind.
+//
+// The `after` hook is registered when this module is imported, so it runs
+// before the file's own `after` hooks, also when a `before` hook failed. It
+// never throws: node:test skips the remaining `after` hooks of a file once one
+// throws, and a file whose own cleanup (closing an in-process server) was
+// skipped would never exit. A child that crashed by itself is reported on
+// stderr and fails the file through its exit code. A child spawned after that
+// hook (by a start still pending when a `before` hook failed) is killed at once.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,6 +28,7 @@ const SETPRIV = '/usr/bin/setpriv';
 const children = new Set();
 const names = new Map();
 let logDir = null;
+let ended = false; // the file's tests and the after hook are done
 
 /** The test's name: the test file's base name without .test.mjs. */
 export function testName() {
@@ -35,6 +44,16 @@ export function artifactsDir() {
         mkdirSync(logDir, { recursive: true });
     }
     return logDir;
+}
+
+/** Whether a process with this pid exists (a zombie not yet reaped counts). */
+export function pidAlive(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
 }
 
 function uniqueName(name) {
@@ -169,6 +188,12 @@ export function spawnLogged(name, cmd, args = [], options = {}) {
     };
 
     children.add(handle);
+    if (ended) {
+        // too late to be stopped by anyone: nothing may keep the file's process alive
+        handle.mayExit = true;
+        handle.stopping = true;
+        proc.kill('SIGKILL');
+    }
     return handle;
 }
 
@@ -191,7 +216,7 @@ export async function runCommand(name, cmd, args = [], { env, cwd, timeoutMs = 2
 }
 
 /**
- * Ends every child still running (SIGTERM, SIGKILL after 3 s). Throws one
+ * Ends every child still running (SIGTERM, SIGKILL after STOP_GRACE_MS). Throws one
  * error listing children that crashed on their own or ignored SIGTERM.
  */
 export async function stopAll() {
@@ -227,7 +252,15 @@ function killAllNow() {
     }
 }
 
-after(stopAll);
+after(async () => {
+    ended = true;
+    try {
+        await stopAll();
+    } catch (e) {
+        process.exitCode = 1;
+        console.error(`procs.mjs: ${e.message}`);
+    }
+});
 process.on('exit', killAllNow);
 for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]]) {
     process.once(sig, () => {
