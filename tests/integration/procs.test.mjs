@@ -72,3 +72,11 @@ test('a child spawned after the file\'s after hooks (a start still pending) is k
     assert.equal(r.running, 0, 'children were still running when the fixture exited');
     assert.deepEqual(r.left, [], `still running after the fixture ended: ${r.left}`);
 });
+
+test('a child that crashed by itself still fails a file whose tests passed', async () => {
+    const r = await runFixture('quiet');
+    assert.equal(r.code, 1, r.output);
+    assert.match(r.output, /✔ runs only when the before hook passed/);
+    assert.match(r.output, /crasher .* exited by itself: code 3/);
+    assert.equal(r.running, 0, 'children were still running when the fixture exited');
+});

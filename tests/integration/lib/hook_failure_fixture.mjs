@@ -7,7 +7,8 @@
 //   crash  a long-lived child, an in-process server closed by the file's own
 //          `after`, and a child that crashes by itself before the hook fails;
 //   late   a start still pending when the hook fails: its child is spawned
-//          after the file's `after` hooks ran.
+//          after the file's `after` hooks ran;
+//   quiet  no hook fails, the test passes, but a child crashed by itself.
 import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
@@ -28,6 +29,10 @@ process.on('exit', () => record(`running ${children.filter((c) => !c.result).len
 
 before(async () => {
     started(spawnLogged('sleeper', '/bin/sleep', ['600']));
+    if (mode === 'quiet') {
+        await started(spawnLogged('crasher', '/bin/sh', ['-c', 'exit 3'])).exited;
+        return;
+    }
     if (mode === 'late') {
         setTimeout(() => started(spawnLogged('late-sleeper', '/bin/sleep', ['600'])), 500);
         throw new Error('deliberate before-hook failure (late)');
@@ -43,4 +48,4 @@ after(async () => {
     if (server) await new Promise((resolve) => server.close(resolve));
 });
 
-test('never runs: the before hook failed', () => {});
+test('runs only when the before hook passed (quiet)', () => {});
