@@ -92,7 +92,8 @@ static const char *header(ctx_t *ctx, const gw_policy_condition_t *cond, size_t 
 
 /* ---- matching ---- */
 
-static int any_matches(const ctx_t *ctx, gw_policy_span_t span, const char *value, size_t len, int nocase)
+static inline int any_matches(const ctx_t *ctx, gw_policy_span_t span, const char *value, size_t len,
+                              int nocase)
 {
     const gw_matcher_t *m = &ctx->set->matchers[span.first];
     for (uint32_t i = 0; i < span.count; ++i)
@@ -103,7 +104,8 @@ static int any_matches(const ctx_t *ctx, gw_policy_span_t span, const char *valu
 
 /* The yes list must match when set (an absent value fails it); the no list must not (an absent value passes).
  */
-static int passes(const ctx_t *ctx, const gw_policy_filter_t *f, const char *value, size_t len, int nocase)
+static inline int passes(const ctx_t *ctx, const gw_policy_filter_t *f, const char *value, size_t len,
+                         int nocase)
 {
     if (f->yes.count > 0 && (value == NULL || !any_matches(ctx, f->yes, value, len, nocase)))
         return 0;
