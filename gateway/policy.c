@@ -95,9 +95,9 @@ static const char *header(ctx_t *ctx, const gw_policy_condition_t *cond, size_t 
 static inline int any_matches(const ctx_t *ctx, gw_policy_span_t span, const char *value, size_t len,
                               int nocase)
 {
-    const gw_matcher_t *m = &ctx->set->matchers[span.first];
+    const gw_matcher_t *m = gw_policy_at(ctx->set, span.first);
     for (uint32_t i = 0; i < span.count; ++i)
-        if (gw_matcher_matches(&m[i], ctx->set->text, value, len, nocase))
+        if (gw_matcher_matches(&m[i], ctx->set->arena, value, len, nocase))
             return 1;
     return 0;
 }
@@ -141,7 +141,7 @@ static int some_value_matches(ctx_t *ctx, const gw_policy_condition_t *cond, gw_
 /* values: one value of the key matches one; notValues: no value matches any (an absent key passes). */
 static int conditions_match(ctx_t *ctx, gw_policy_span_t span)
 {
-    const gw_policy_condition_t *conds = &ctx->set->conditions[span.first];
+    const gw_policy_condition_t *conds = gw_policy_at(ctx->set, span.first);
     for (uint32_t i = 0; i < span.count; ++i) {
         const gw_policy_condition_t *c = &conds[i];
         if (c->key == GW_POLICY_KEY_CONSTANT) {
@@ -180,19 +180,22 @@ static int operation_matches(const ctx_t *ctx, const gw_policy_operation_t *op)
 
 static int rule_matches(ctx_t *ctx, const gw_policy_rule_t *rule)
 {
+    const gw_policy_source_t *sources = gw_policy_at(ctx->set, rule->from.first);
+    const gw_policy_operation_t *ops = gw_policy_at(ctx->set, rule->to.first);
     int from = rule->from.count == 0, to = rule->to.count == 0;
     for (uint32_t i = 0; !from && i < rule->from.count; ++i)
-        from = source_matches(ctx, &ctx->set->sources[rule->from.first + i]);
+        from = source_matches(ctx, &sources[i]);
     for (uint32_t i = 0; from && !to && i < rule->to.count; ++i)
-        to = operation_matches(ctx, &ctx->set->operations[rule->to.first + i]);
+        to = operation_matches(ctx, &ops[i]);
     return from && to && conditions_match(ctx, rule->when);
 }
 
 /* The index of the first rule of item that matches, or SIZE_MAX (a policy without rules matches nothing). */
 static size_t policy_matches(ctx_t *ctx, const gw_policy_item_t *item)
 {
+    const gw_policy_rule_t *rules = gw_policy_at(ctx->set, item->rules.first);
     for (uint32_t i = 0; i < item->rules.count; ++i)
-        if (rule_matches(ctx, &ctx->set->rules[item->rules.first + i]))
+        if (rule_matches(ctx, &rules[i]))
             return i;
     return SIZE_MAX;
 }
@@ -239,11 +242,13 @@ static int subject_matches(ctx_t *ctx, const gw_policy_subject_t *subject)
 /* The index of the subject that binding item grants the request to, or SIZE_MAX. */
 static size_t binding_grants(ctx_t *ctx, const gw_policy_item_t *item)
 {
+    const gw_policy_role_rule_t *rules = gw_policy_at(ctx->set, item->rules.first);
+    const gw_policy_subject_t *subjects = gw_policy_at(ctx->set, item->subjects.first);
     int allowed = 0;
     for (uint32_t i = 0; !allowed && i < item->rules.count; ++i)
-        allowed = role_rule_matches(ctx, &ctx->set->role_rules[item->rules.first + i]);
+        allowed = role_rule_matches(ctx, &rules[i]);
     for (uint32_t i = 0; allowed && i < item->subjects.count; ++i)
-        if (subject_matches(ctx, &ctx->set->subjects[item->subjects.first + i]))
+        if (subject_matches(ctx, &subjects[i]))
             return i;
     return SIZE_MAX;
 }
@@ -272,51 +277,60 @@ static size_t host_without_port(const char *host, size_t len)
     return colon != NULL ? (size_t)(colon - host) : len;
 }
 
-/* The namespace's compiled policies, or NULL when it has none: one hash of its name, then a probe. */
+/* The head of the namespace's block, or NULL when it has no policies: one hash of its name, then a probe. */
 static const gw_policy_namespace_t *find_namespace(const gw_policy_t *set, const char *name)
 {
-    if (set->namespace_count == 0)
+    if (set->buckets == NULL)
         return NULL;
     size_t len;
     uint32_t hash = gw_policy_name_hash(name, &len);
-    for (size_t at = hash & set->bucket_mask; set->buckets[at] != 0; at = (at + 1) & set->bucket_mask) {
-        const gw_policy_namespace_t *ns = &set->namespaces[set->buckets[at] - 1];
-        if (ns->hash == hash && ns->name_len == len && memcmp(ns->name, name, len) == 0)
+    for (size_t at = hash & set->bucket_mask; set->buckets[at].block != 0; at = (at + 1) & set->bucket_mask) {
+        if (set->buckets[at].hash != hash)
+            continue;
+        const gw_policy_namespace_t *ns = gw_policy_at(set, set->buckets[at].block - 1);
+        if (ns->name_len == len && memcmp(ns + 1, name, len) == 0) /* the name follows the head */
             return ns;
     }
     return NULL;
 }
 
+/* The items of slot of ns (a span of items). */
+static const gw_policy_item_t *items_of(const ctx_t *ctx, const gw_policy_namespace_t *ns, int slot)
+{
+    return gw_policy_at(ctx->set, ns->slots[slot].first);
+}
+
 static void decide_in(ctx_t *ctx, const gw_policy_namespace_t *ns, gw_policy_decision_t *out)
 {
-    const gw_policy_item_t *items = ctx->set->items;
-    gw_policy_span_t audit = ns->slots[GW_POLICY_SLOT_AUDIT], deny = ns->slots[GW_POLICY_SLOT_DENY];
-    gw_policy_span_t allow = ns->slots[GW_POLICY_SLOT_ALLOW], bind = ns->slots[GW_POLICY_SLOT_BINDING];
-    for (uint32_t i = 0; i < audit.count; ++i)
-        if (policy_matches(ctx, &items[audit.first + i]) != SIZE_MAX)
+    const gw_policy_item_t *audit = items_of(ctx, ns, GW_POLICY_SLOT_AUDIT);
+    const gw_policy_item_t *deny = items_of(ctx, ns, GW_POLICY_SLOT_DENY);
+    const gw_policy_item_t *allow = items_of(ctx, ns, GW_POLICY_SLOT_ALLOW);
+    const gw_policy_item_t *bind = items_of(ctx, ns, GW_POLICY_SLOT_BINDING);
+    for (uint32_t i = 0; i < ns->slots[GW_POLICY_SLOT_AUDIT].count; ++i)
+        if (policy_matches(ctx, &audit[i]) != SIZE_MAX)
             out->audit = 1;
-    for (uint32_t i = 0; i < deny.count; ++i) {
-        size_t rule = policy_matches(ctx, &items[deny.first + i]);
+    for (uint32_t i = 0; i < ns->slots[GW_POLICY_SLOT_DENY].count; ++i) {
+        size_t rule = policy_matches(ctx, &deny[i]);
         if (rule != SIZE_MAX) {
-            decided(out, 0, &items[deny.first + i], rule, "denied by a DENY policy");
+            decided(out, 0, &deny[i], rule, "denied by a DENY policy");
             return;
         }
     }
-    for (uint32_t i = 0; i < allow.count; ++i) {
-        size_t rule = policy_matches(ctx, &items[allow.first + i]);
+    for (uint32_t i = 0; i < ns->slots[GW_POLICY_SLOT_ALLOW].count; ++i) {
+        size_t rule = policy_matches(ctx, &allow[i]);
         if (rule != SIZE_MAX) {
-            decided(out, 1, &items[allow.first + i], rule, "allowed by an ALLOW policy");
+            decided(out, 1, &allow[i], rule, "allowed by an ALLOW policy");
             return;
         }
     }
-    for (uint32_t i = 0; i < bind.count; ++i) {
-        size_t subject = binding_grants(ctx, &items[bind.first + i]);
+    for (uint32_t i = 0; i < ns->slots[GW_POLICY_SLOT_BINDING].count; ++i) {
+        size_t subject = binding_grants(ctx, &bind[i]);
         if (subject != SIZE_MAX) {
-            decided(out, 1, &items[bind.first + i], subject, "allowed by a ServiceRoleBinding");
+            decided(out, 1, &bind[i], subject, "allowed by a ServiceRoleBinding");
             return;
         }
     }
-    if (allow.count + bind.count == 0) {
+    if (ns->slots[GW_POLICY_SLOT_ALLOW].count + ns->slots[GW_POLICY_SLOT_BINDING].count == 0) {
         decided(out, 1, NULL, 0, "no ALLOW policy in the namespace");
         return;
     }

@@ -6,71 +6,80 @@
 
 #include "policy_int.h"
 
-/* ---- growing the arrays ---- */
-
-typedef struct {
-    size_t count, cap;
-} fill_t;
+/* ---- the arena ---- */
 
 typedef struct {
     gw_policy_t *set;
-    int failed; /* out of memory: everything after is a no-op, gw_policy_new returns NULL */
-    struct {
-        fill_t items, rules, sources, operations, conditions, role_rules, subjects, matchers, text;
-    } fill;
+    size_t used, cap; /* bytes of set->arena */
+    int failed;       /* out of memory: everything after is a no-op, gw_policy_new returns NULL */
     const char *headers[GW_POLICY_HEADER_SLOTS]; /* header names of the namespace being compiled */
     size_t header_count;
 } builder_t;
 
-/* array with room for n more elements of size (grown, or unchanged with b->failed set). */
-static void *room(builder_t *b, void *array, fill_t *fill, size_t size, size_t n)
+/* Every compiled struct holds at most pointers and 32-bit numbers. */
+#define ALIGN 8
+_Static_assert(_Alignof(gw_policy_condition_t) <= ALIGN && _Alignof(gw_policy_item_t) <= ALIGN &&
+                   _Alignof(gw_policy_subject_t) <= ALIGN && _Alignof(gw_matcher_t) <= ALIGN,
+               "compiled structs fit the arena's alignment");
+
+/* Zeroed room for size bytes at the end of the arena (aligned to align); their offset, 0 on failure. */
+static uint32_t reserve(builder_t *b, size_t size, size_t align)
 {
-    if (fill->cap - fill->count >= n)
-        return array;
-    size_t cap = fill->cap > 0 ? fill->cap : 16;
-    while (cap - fill->count < n)
-        cap *= 2;
-    /* spans and text offsets are 32-bit: a config this large is refused as "out of memory" */
-    void *grown = cap <= UINT32_MAX ? realloc(array, cap * size) : NULL;
-    if (grown == NULL) {
+    size_t at = (b->used + align - 1) / align * align;
+    /* offsets are 32-bit: a config this large is refused as "out of memory" */
+    if (b->failed || at + size > UINT32_MAX) {
         b->failed = 1;
-        return array;
+        return 0;
     }
-    fill->cap = cap;
-    return grown;
+    if (at + size > b->cap) {
+        size_t cap = b->cap > 0 ? b->cap : 4096;
+        while (cap < at + size)
+            cap *= 2;
+        char *grown = realloc(b->set->arena, cap);
+        if (grown == NULL) {
+            b->failed = 1;
+            return 0;
+        }
+        b->set->arena = grown;
+        b->cap = cap;
+    }
+    memset(b->set->arena + b->used, 0, at + size - b->used);
+    b->used = at + size;
+    return (uint32_t)at;
 }
 
-/* Appends value to the array `field` of b->set; the new element's index is b->fill.field.count - 1. */
-#define APPEND(b, field, value)                                                                              \
-    do {                                                                                                     \
-        (b)->set->field = room((b), (b)->set->field, &(b)->fill.field, sizeof(*(b)->set->field), 1);         \
-        if (!(b)->failed)                                                                                    \
-            (b)->set->field[(b)->fill.field.count++] = (value);                                              \
-    } while (0)
+/* Writes the index-th object (of size bytes) of the array reserved at offset at. */
+static void put(builder_t *b, uint32_t at, size_t index, const void *object, size_t size)
+{
+    if (!b->failed)
+        memcpy(b->set->arena + at + index * size, object, size);
+}
+
+/* A span of count objects of size bytes, reserved now so they stay contiguous: their children follow. */
+static gw_policy_span_t reserve_span(builder_t *b, size_t count, size_t size)
+{
+    return (gw_policy_span_t){reserve(b, count * size, ALIGN), (uint32_t)count};
+}
 
 static uint32_t add_text(builder_t *b, const char *text, size_t len)
 {
-    if (len == 0)
-        return (uint32_t)b->fill.text.count;
-    b->set->text = room(b, b->set->text, &b->fill.text, 1, len);
-    if (b->failed)
-        return 0;
-    memcpy(b->set->text + b->fill.text.count, text, len);
-    b->fill.text.count += len;
-    return (uint32_t)(b->fill.text.count - len);
+    uint32_t at = reserve(b, len, 1);
+    if (!b->failed && len > 0)
+        memcpy(b->set->arena + at, text, len);
+    return at;
 }
 
 /* ---- parts ---- */
 
 static gw_policy_span_t compile_patterns(builder_t *b, const gw_strings_t *list)
 {
-    gw_policy_span_t span = {(uint32_t)b->fill.matchers.count, (uint32_t)list->count};
+    gw_policy_span_t span = reserve_span(b, list->count, sizeof(gw_matcher_t));
     for (size_t i = 0; i < list->count; ++i) {
         size_t start, len;
         gw_pattern_kind_t kind = gw_pattern_parse(list->items[i], &start, &len);
         gw_matcher_t m = {
             .offset = add_text(b, list->items[i] + start, len), .len = (uint32_t)len, .kind = kind};
-        APPEND(b, matchers, m);
+        put(b, span.first, i, &m, sizeof(m));
     }
     return span;
 }
@@ -111,7 +120,7 @@ static int constant_matches(const gw_authz_condition_t *cond, const char *value)
 
 static gw_policy_span_t compile_conditions(builder_t *b, const gw_authz_condition_t *conds, size_t count)
 {
-    gw_policy_span_t span = {(uint32_t)b->fill.conditions.count, (uint32_t)count};
+    gw_policy_span_t span = reserve_span(b, count, sizeof(gw_policy_condition_t));
     for (size_t i = 0; i < count; ++i) {
         const gw_authz_condition_t *c = &conds[i];
         gw_policy_condition_t out = {
@@ -127,38 +136,49 @@ static gw_policy_span_t compile_conditions(builder_t *b, const gw_authz_conditio
             out.key = GW_POLICY_KEY_CONSTANT;
             out.constant = (uint8_t)constant_matches(c, gateway_namespace(b));
         }
-        APPEND(b, conditions, out);
+        put(b, span.first, i, &out, sizeof(out));
     }
     return span;
 }
 
-/* The rules' children are appended first, so the rules themselves stay contiguous. */
+static gw_policy_span_t compile_sources(builder_t *b, const gw_authz_source_t *from, size_t count)
+{
+    const char *ns = gateway_namespace(b);
+    size_t ns_len = strlen(ns);
+    gw_policy_span_t span = reserve_span(b, count, sizeof(gw_policy_source_t));
+    for (size_t i = 0; i < count; ++i) {
+        const gw_authz_source_t *s = &from[i];
+        gw_policy_source_t source = {
+            .principals = compile_filter(b, &s->request_principals, &s->not_request_principals),
+            .namespace_ok =
+                (s->namespaces.count == 0 || gw_policy_match_any(&s->namespaces, ns, ns_len, 0)) &&
+                !gw_policy_match_any(&s->not_namespaces, ns, ns_len, 0)};
+        put(b, span.first, i, &source, sizeof(source));
+    }
+    return span;
+}
+
+static gw_policy_span_t compile_operations(builder_t *b, const gw_authz_operation_t *to, size_t count)
+{
+    gw_policy_span_t span = reserve_span(b, count, sizeof(gw_policy_operation_t));
+    for (size_t i = 0; i < count; ++i) {
+        gw_policy_operation_t op = {.hosts = compile_filter(b, &to[i].hosts, &to[i].not_hosts),
+                                    .methods = compile_filter(b, &to[i].methods, &to[i].not_methods),
+                                    .paths = compile_filter(b, &to[i].paths, &to[i].not_paths)};
+        put(b, span.first, i, &op, sizeof(op));
+    }
+    return span;
+}
+
 static gw_policy_span_t compile_rules(builder_t *b, const gw_authorization_policy_t *p)
 {
-    gw_policy_span_t span = {(uint32_t)b->fill.rules.count, (uint32_t)p->rule_count};
+    gw_policy_span_t span = reserve_span(b, p->rule_count, sizeof(gw_policy_rule_t));
     for (size_t i = 0; i < p->rule_count; ++i) {
         const gw_authz_rule_t *r = &p->rules[i];
-        gw_policy_rule_t rule = {.from = {(uint32_t)b->fill.sources.count, (uint32_t)r->from_count},
-                                 .to = {(uint32_t)b->fill.operations.count, (uint32_t)r->to_count}};
-        for (size_t j = 0; j < r->from_count; ++j) {
-            const gw_authz_source_t *s = &r->from[j];
-            const char *ns = gateway_namespace(b);
-            gw_policy_source_t source = {
-                .principals = compile_filter(b, &s->request_principals, &s->not_request_principals),
-                .namespace_ok =
-                    (s->namespaces.count == 0 || gw_policy_match_any(&s->namespaces, ns, strlen(ns), 0)) &&
-                    !gw_policy_match_any(&s->not_namespaces, ns, strlen(ns), 0)};
-            APPEND(b, sources, source);
-        }
-        for (size_t j = 0; j < r->to_count; ++j) {
-            const gw_authz_operation_t *o = &r->to[j];
-            gw_policy_operation_t op = {.hosts = compile_filter(b, &o->hosts, &o->not_hosts),
-                                        .methods = compile_filter(b, &o->methods, &o->not_methods),
-                                        .paths = compile_filter(b, &o->paths, &o->not_paths)};
-            APPEND(b, operations, op);
-        }
-        rule.when = compile_conditions(b, r->when, r->when_count);
-        APPEND(b, rules, rule);
+        gw_policy_rule_t rule = {.from = compile_sources(b, r->from, r->from_count),
+                                 .to = compile_operations(b, r->to, r->to_count),
+                                 .when = compile_conditions(b, r->when, r->when_count)};
+        put(b, span.first, i, &rule, sizeof(rule));
     }
     return span;
 }
@@ -177,7 +197,7 @@ static gw_policy_span_t compile_role(builder_t *b, const gw_service_role_binding
 {
     const gw_service_role_t *role = find_role(b->set->config, binding->meta.namespace_, binding->role);
     size_t count = role != NULL ? role->rule_count : 0;
-    gw_policy_span_t span = {(uint32_t)b->fill.role_rules.count, (uint32_t)count};
+    gw_policy_span_t span = reserve_span(b, count, sizeof(gw_policy_role_rule_t));
     for (size_t i = 0; i < count; ++i) {
         const gw_role_rule_t *r = &role->rules[i];
         gw_policy_role_rule_t rule = {.services = compile_patterns(b, &r->services),
@@ -185,7 +205,7 @@ static gw_policy_span_t compile_role(builder_t *b, const gw_service_role_binding
                                       .paths = compile_patterns(b, &r->paths),
                                       .constraints =
                                           compile_conditions(b, r->constraints, r->constraint_count)};
-        APPEND(b, role_rules, rule);
+        put(b, span.first, i, &rule, sizeof(rule));
     }
     return span;
 }
@@ -194,7 +214,7 @@ static gw_policy_span_t compile_role(builder_t *b, const gw_service_role_binding
 static gw_policy_span_t compile_subjects(builder_t *b, const gw_service_role_binding_t *binding)
 {
     const char *gateway_principal = b->set->config->settings.authorization.gateway_principal;
-    gw_policy_span_t span = {(uint32_t)b->fill.subjects.count, (uint32_t)binding->subject_count};
+    gw_policy_span_t span = reserve_span(b, binding->subject_count, sizeof(gw_policy_subject_t));
     for (size_t i = 0; i < binding->subject_count; ++i) {
         const gw_role_subject_t *s = &binding->subjects[i];
         int any_user =
@@ -202,7 +222,7 @@ static gw_policy_span_t compile_subjects(builder_t *b, const gw_service_role_bin
         gw_policy_subject_t subject = {.user = any_user ? NULL : s->user,
                                        .group = s->group,
                                        .properties = compile_conditions(b, s->properties, s->property_count)};
-        APPEND(b, subjects, subject);
+        put(b, span.first, i, &subject, sizeof(subject));
     }
     return span;
 }
@@ -254,7 +274,7 @@ static source_doc_t *sorted_docs(const gw_config_t *config, size_t *count)
     return docs;
 }
 
-static void compile_doc(builder_t *b, const source_doc_t *doc)
+static gw_policy_item_t compile_doc(builder_t *b, const source_doc_t *doc)
 {
     gw_policy_item_t item = {.is_binding = doc->binding != NULL};
     if (doc->policy != NULL) {
@@ -265,7 +285,30 @@ static void compile_doc(builder_t *b, const source_doc_t *doc)
         item.rules = compile_role(b, doc->binding);
         item.subjects = compile_subjects(b, doc->binding);
     }
-    APPEND(b, items, item);
+    return item;
+}
+
+/* One namespace's block: its head and name, its items by slot, then everything they hold. Returns its
+ * offset; *count gets the number of docs (from docs[0] on) it took. */
+static uint32_t compile_namespace(builder_t *b, const source_doc_t *docs, size_t left, size_t *count)
+{
+    const char *name = docs[0].ns;
+    for (*count = 1; *count < left && strcmp(docs[*count].ns, name) == 0; ++*count)
+        ;
+    gw_policy_namespace_t head = {.name_len = (uint32_t)strlen(name)};
+    uint32_t at = reserve(b, sizeof(head), ALIGN);
+    add_text(b, name, head.name_len + 1); /* with its NUL: build_index hashes it */
+    gw_policy_span_t items = reserve_span(b, *count, sizeof(gw_policy_item_t));
+    b->header_count = 0;
+    for (size_t i = 0; i < *count; ++i) {
+        gw_policy_span_t *slot = &head.slots[docs[i].slot];
+        if (slot->count++ == 0)
+            slot->first = items.first + (uint32_t)(i * sizeof(gw_policy_item_t));
+        gw_policy_item_t item = compile_doc(b, &docs[i]);
+        put(b, items.first, i, &item, sizeof(item));
+    }
+    put(b, at, 0, &head, sizeof(head));
+    return at;
 }
 
 /* ---- the namespace index ---- */
@@ -280,20 +323,24 @@ uint32_t gw_policy_name_hash(const char *name, size_t *len)
     return h;
 }
 
-static int build_index(gw_policy_t *set)
+/* Buckets for blocks (offsets of namespace blocks, count of them), the one of a name found by hash. */
+static int build_index(gw_policy_t *set, const uint32_t *blocks, size_t count)
 {
     size_t size = 1;
-    while (size < 2 * set->namespace_count)
+    while (size < 2 * count)
         size *= 2;
     set->buckets = calloc(size, sizeof(*set->buckets));
     if (set->buckets == NULL)
         return -1;
     set->bucket_mask = size - 1;
-    for (size_t i = 0; i < set->namespace_count; ++i) {
-        size_t at = set->namespaces[i].hash & set->bucket_mask;
-        while (set->buckets[at] != 0)
+    for (size_t i = 0; i < count; ++i) {
+        const gw_policy_namespace_t *head = gw_policy_at(set, blocks[i]);
+        size_t len;
+        uint32_t hash = gw_policy_name_hash((const char *)(head + 1), &len);
+        size_t at = hash & set->bucket_mask;
+        while (set->buckets[at].block != 0)
             at = (at + 1) & set->bucket_mask;
-        set->buckets[at] = (uint32_t)i + 1;
+        set->buckets[at] = (gw_policy_bucket_t){hash, blocks[i] + 1};
     }
     return 0;
 }
@@ -306,27 +353,19 @@ gw_policy_t *gw_policy_new(const gw_config_t *config)
     set->config = config;
     size_t count;
     source_doc_t *docs = sorted_docs(config, &count);
-    set->namespaces = calloc(count > 0 ? count : 1, sizeof(*set->namespaces));
-    builder_t b = {.set = set, .failed = docs == NULL || set->namespaces == NULL};
-    set->text = room(&b, NULL, &b.fill.text, 1, 1); /* never NULL, even when every pattern is "*" */
-    gw_policy_namespace_t *ns = NULL;
-    for (size_t i = 0; !b.failed && i < count; ++i) {
-        if (ns == NULL || strcmp(ns->name, docs[i].ns) != 0) {
-            ns = &set->namespaces[set->namespace_count++];
-            ns->name = docs[i].ns;
-            ns->hash = gw_policy_name_hash(ns->name, &ns->name_len);
-            b.header_count = 0;
-        }
-        gw_policy_span_t *slot = &ns->slots[docs[i].slot];
-        if (slot->count++ == 0)
-            slot->first = (uint32_t)b.fill.items.count;
-        compile_doc(&b, &docs[i]);
-    }
+    uint32_t *blocks = calloc(count > 0 ? count : 1, sizeof(*blocks));
+    builder_t b = {.set = set, .failed = docs == NULL || blocks == NULL};
+    reserve(&b, 1, 1); /* offset 0 is never an object, and the arena is never NULL */
+    size_t namespaces = 0;
+    for (size_t i = 0, taken; !b.failed && i < count; i += taken)
+        blocks[namespaces++] = compile_namespace(&b, &docs[i], count - i, &taken);
     free(docs);
-    if (b.failed || build_index(set) != 0) {
+    if (b.failed || (namespaces > 0 && build_index(set, blocks, namespaces) != 0)) {
+        free(blocks);
         gw_policy_free(set);
         return NULL;
     }
+    free(blocks);
     return set;
 }
 
@@ -334,16 +373,7 @@ void gw_policy_free(gw_policy_t *set)
 {
     if (set == NULL)
         return;
-    free(set->namespaces);
+    free(set->arena);
     free(set->buckets);
-    free(set->items);
-    free(set->rules);
-    free(set->sources);
-    free(set->operations);
-    free(set->conditions);
-    free(set->role_rules);
-    free(set->subjects);
-    free(set->matchers);
-    free(set->text);
     free(set);
 }
