@@ -4,8 +4,9 @@
 /*
  * The authorization engine (docs/internals/authorization.md): every
  * AuthorizationPolicy and ServiceRoleBinding of a config compiled at
- * generation build into one entry per namespace, found by binary search, so
- * a decision only looks at the destination's namespace. Istio's order:
+ * generation build into one block per namespace (policy_compile.c), found by
+ * a hash of the namespace, so a decision only looks at the destination's
+ * namespace. Istio's order:
  * AUDIT marks, DENY before ALLOW, a namespace with any ALLOW policy or
  * ServiceRoleBinding denies what none allows, a namespace without any allows.
  */

@@ -3,7 +3,9 @@
  * libjwt 1.10.2 (PEM key handed over per call, as its API wants) beside
  * OpenSSL with the key parsed once (what authservice/rctoken.c and
  * oidc/jws.c do), for ES256 and RS256, plus a cache hit of the per-worker
- * token cache (the request path's usual case). Built with TG_TESTS, never run
+ * token cache (the request path's usual case), and for the bearer path a hit of
+ * the verified-token cache (SHA-256 of the token, then the lookup) beside a
+ * full verification. Built with TG_TESTS, never run
  * by ctest: docs/benchmarks.md says how to run it and keeps the results.
  *
  *   build-dev/tests/bench_rctoken [seconds per row, default 1]
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authservice/bearer_cache.h"
 #include "authservice/rctoken.h"
 #include "oidc/jws.h"
 
@@ -59,6 +62,7 @@ typedef struct {
     as_rctoken_params_t params;
     char *libjwt_token, *openssl_token;
     as_rctoken_cache_t *cache;
+    as_bearer_cache_t *bearer_cache; /* holds openssl_token's verified claims */
 } setup_t;
 
 static const char *const groups[] = {"kubeflow-alice-editors"};
@@ -152,6 +156,22 @@ static int op_cache_hit(void *arg)
                                 1700000000) == NULL;
 }
 
+#define BEARER_NOW_MS 1700000000000LL
+
+/* What the bearer path does for a token it verified before (gateway/bearer_auth.c): hash it, look it up. */
+static int op_bearer_cache_hit(void *arg)
+{
+    setup_t *s = arg;
+    uint8_t key[AS_BEARER_KEY_SIZE];
+    json_t *claims = NULL;
+    size_t rule;
+    int reason;
+    as_bearer_cache_key(s->openssl_token, strlen(s->openssl_token), key);
+    as_bearer_hit_t hit = as_bearer_cache_get(s->bearer_cache, key, BEARER_NOW_MS, &claims, &rule, &reason);
+    json_decref(claims);
+    return hit != AS_BEARER_VALID;
+}
+
 static void prepare(setup_t *s, const char *dir)
 {
     EVP_PKEY *key = s->jwt_alg == JWT_ALG_ES256 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
@@ -188,6 +208,15 @@ static void prepare(setup_t *s, const char *dir)
                                                     OIDC_JWS_ALGS_ALL, NULL, &claims) != OIDC_VERIFY_OK)
         die("cross verification");
     json_decref(claims);
+    claims = NULL;
+    uint8_t cache_key[AS_BEARER_KEY_SIZE];
+    s->bearer_cache = as_bearer_cache_new(4096);
+    if (s->bearer_cache == NULL || oidc_jws_verify(s->openssl_token, strlen(s->openssl_token), s->jwks,
+                                                   OIDC_JWS_ALGS_ALL, NULL, &claims) != OIDC_VERIFY_OK)
+        die("bearer cache");
+    as_bearer_cache_key(s->openssl_token, strlen(s->openssl_token), cache_key);
+    as_bearer_cache_put_valid(s->bearer_cache, cache_key, claims, 0, BEARER_NOW_MS + 300000);
+    json_decref(claims);
 }
 
 static void release(setup_t *s)
@@ -197,6 +226,7 @@ static void release(setup_t *s)
     free(s->openssl_token);
     free(s->libjwt_token);
     as_rctoken_cache_free(s->cache);
+    as_bearer_cache_free(s->bearer_cache);
     oidc_jwks_free(s->jwks);
     as_rctoken_keys_free(s->keys);
 }
@@ -221,6 +251,9 @@ int main(int argc, char **argv)
         printf("| %s | mint (sign) | %.0f | %.0f | %.1fx |\n", s->alg, lm, om, om / lm);
         printf("| %s | verify | %.0f | %.0f | %.1fx |\n", s->alg, lv, ov, ov / lv);
         printf("| %s | cache hit (request path) | n/a | %.0f | |\n", s->alg, rate(op_cache_hit, s));
+        double hit = rate(op_bearer_cache_hit, s);
+        printf("| %s | bearer cache hit (SHA-256 + lookup) | n/a | %.0f | %.0fx verify |\n", s->alg, hit,
+               hit / ov);
         fflush(stdout);
         release(s);
     }

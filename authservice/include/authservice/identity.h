@@ -52,4 +52,21 @@ typedef struct {
  */
 const char *as_identity_claim(const as_identity_t *identity, const char *name, size_t index);
 
+/** Which member of as_identity_t a claim name reads (AS_CLAIM_OTHER: the claim callback). */
+typedef enum {
+    AS_CLAIM_OTHER,
+    AS_CLAIM_GROUPS,
+    AS_CLAIM_SUB,
+    AS_CLAIM_ISS,
+    AS_CLAIM_EMAIL,
+    AS_CLAIM_NAME
+} as_identity_claim_id_t;
+
+/** The id of claim name, resolved once (e.g. when policies compile) so a request does not compare names. */
+as_identity_claim_id_t as_identity_claim_id(const char *name);
+
+/** as_identity_claim with the name already resolved: id is as_identity_claim_id(name). */
+const char *as_identity_claim_by_id(const as_identity_t *identity, as_identity_claim_id_t id,
+                                    const char *name, size_t index);
+
 #endif

@@ -65,9 +65,31 @@ static void test_anonymous_has_no_claims(void **state)
     assert_null(as_identity_claim(&id, "sub", 0));
 }
 
+/* Names resolved once to ids read the same members as names. */
+static void test_claim_ids(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"groups", "sub", "iss", "email", "name", "azp", "scope"};
+    assert_int_equal(as_identity_claim_id("groups"), AS_CLAIM_GROUPS);
+    assert_int_equal(as_identity_claim_id("sub"), AS_CLAIM_SUB);
+    assert_int_equal(as_identity_claim_id("azp"), AS_CLAIM_OTHER);
+    assert_int_equal(as_identity_claim_id("Groups"), AS_CLAIM_OTHER);
+    assert_int_equal(as_identity_claim_id(NULL), AS_CLAIM_OTHER);
+    as_identity_t id = alice();
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
+        for (size_t index = 0; index < 3; ++index) {
+            const char *by_name = as_identity_claim(&id, names[i], index);
+            const char *by_id = as_identity_claim_by_id(&id, as_identity_claim_id(names[i]), names[i], index);
+            assert_ptr_equal(by_name, by_id);
+        }
+    id.source = AS_IDENTITY_NONE;
+    assert_null(as_identity_claim_by_id(&id, AS_CLAIM_SUB, "sub", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_claim_ids),
         cmocka_unit_test(test_members_answer_their_claims),
         cmocka_unit_test(test_other_claims_go_to_the_callback),
         cmocka_unit_test(test_anonymous_has_no_claims),
