@@ -531,7 +531,12 @@ static void on_cmd_timer(uv_timer_t *timer)
 {
     rd_store_t *st = timer->data;
     uint64_t now = uv_now(st->loop);
-    op_t *op;
+    op_t *op = st->waiting.head;
+    /* libuv runs timers before it polls: replies that came in while this thread was not running (descheduled
+     * on a busy machine, or a long loop turn) are still unread. Read them first, so that only a reply that
+     * is really late counts as a timeout. */
+    if (st->ac != NULL && st->phase == PH_READY && op != NULL && op->deadline <= now && op->state == OP_SENT)
+        redisAsyncHandleRead(st->ac);
     while (!st->closing && (op = st->waiting.head) != NULL && op->deadline <= now) {
         list_remove(&st->waiting, op);
         if (op->state == OP_QUEUED) {

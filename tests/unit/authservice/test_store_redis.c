@@ -558,6 +558,23 @@ static void test_redis_timeout_and_late_reply(void **state)
     contract_result_reset(&r);
 }
 
+/* A reply that came in while the loop was not running (the process descheduled on a busy machine, or a long
+ * loop turn) is delivered, not timed out, although its deadline passed meanwhile: libuv runs timers before it
+ * reads sockets. */
+static void test_redis_reply_in_socket_is_no_timeout(void **state)
+{
+    contract_env_t *env = *state;
+    contract_result_t r = {0};
+    assert_int_equal(c_set(env, env->store, "k", "v", 1, 60000), AS_STORE_OK);
+    assert_int_equal(as_store_get(env->store, "k", contract_on_value, &r), 0);
+    uv_run(&env->loop, UV_RUN_NOWAIT); /* one turn: the command is written, its reply not read yet */
+    assert_int_equal(r.calls, 0);
+    sleep_ms(400); /* the loop does not run for twice the command timeout; Redis answers meanwhile */
+    assert_int_equal(contract_wait(env, &r.calls, 1, 1000), 0);
+    contract_expect_value(&r, "v", 1);
+    contract_result_reset(&r);
+}
+
 /* A server that stops answering altogether (SIGSTOP): TIMEOUTs, then the connection is dropped and retried;
  * after SIGCONT the handle recovers. */
 static void test_redis_hung_server(void **state)
@@ -1030,6 +1047,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_down_at_open_then_up, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_killed_and_restarted, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_timeout_and_late_reply, bare_setup, rd_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_reply_in_socket_is_no_timeout, rd_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_hung_server, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_password, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_max_pending, bare_setup, rd_teardown),
