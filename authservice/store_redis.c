@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <hiredis/hiredis.h>
@@ -527,11 +528,24 @@ static void on_reply(redisAsyncContext *c, void *reply, void *privdata)
 
 /* ---- timers ---- */
 
+/* Whether the connection's socket holds bytes not read yet. */
+static int socket_has_data(const redisAsyncContext *ac)
+{
+    int pending = 0;
+    return ioctl(ac->c.fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
 static void on_cmd_timer(uv_timer_t *timer)
 {
     rd_store_t *st = timer->data;
     uint64_t now = uv_now(st->loop);
     op_t *op;
+    /* libuv runs timers before it polls: replies that came in while this thread was not running (descheduled
+     * on a busy machine, or a long loop turn) are still unread. Read them first, so that only a reply that
+     * is really late counts as a timeout. */
+    while (!st->closing && st->ac != NULL && st->phase == PH_READY && (op = st->waiting.head) != NULL &&
+           op->deadline <= now && op->state == OP_SENT && socket_has_data(st->ac))
+        redisAsyncHandleRead(st->ac); /* one buffer (16 KiB) a call */
     while (!st->closing && (op = st->waiting.head) != NULL && op->deadline <= now) {
         list_remove(&st->waiting, op);
         if (op->state == OP_QUEUED) {

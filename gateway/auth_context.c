@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth_int.h"
+#include "metrics.h"
 #include "authservice/session_ended.h"
 #include "util/log.h"
 
@@ -75,10 +76,13 @@ gw_auth_t *gw_auth_new(const gw_auth_settings_t *settings, char *err, size_t err
     as_session_cache_options_t cache_opt;
     as_session_cache_options_init(&cache_opt);
     cache_opt.ttl_ms = (int64_t)settings->cache_ttl_ms;
+    cache_opt.max_entries = (size_t)settings->cache_max_entries;
     if ((auth->cache = as_session_cache_new(&cache_opt, why, sizeof(why))) == NULL) {
-        snprintf(err, err_size, "sessions.cacheTtl: %s", why);
+        snprintf(err, err_size, "sessions: %s", why);
         goto fail;
     }
+    if (gw_metrics_session_cache_attach(auth->cache) != 0)
+        tg_log_warn("auth", "out of memory: the session cache is left out of /metrics");
     auth->redirect_uri = gw__auth_prefixed(settings->external_url, "/authservice/callback");
     auth->post_logout_uri = gw__auth_prefixed(settings->external_url, "/");
     size_t scope_len = 0;
@@ -109,6 +113,7 @@ void gw_auth_free(gw_auth_t *auth)
     if (auth == NULL)
         return;
     oidc_provider_free(auth->provider);
+    gw_metrics_session_cache_detach(auth->cache);
     as_session_cache_free(auth->cache);
     as_box_free(auth->box);
     free(auth->redirect_uri);

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t idle_timeout_ms;     /* sessions.idleTimeout, default 1h */
     uint64_t absolute_timeout_ms; /* sessions.absoluteTimeout, default 12h */
     uint64_t cache_ttl_ms;        /* sessions.cacheTtl, default 5s */
+    uint64_t cache_max_entries;   /* sessions.cacheMaxEntries: the in-process cache's bound, default 10000 */
     uint64_t logout_poll_ms;      /* sessions.logoutPollInterval, default 1s; 0: off */
     uint64_t refresh_before_ms;   /* sessions.refreshBefore, default 60s; 0: never refresh */
 } gw_auth_settings_t;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authservice/session_cache.h"
 #include "authservice/store.h"
 #include "oidc/url.h"
 
@@ -20,6 +21,7 @@ void gw__auth_defaults(gw_auth_settings_t *auth)
     auth->idle_timeout_ms = 60ull * 60 * 1000;
     auth->absolute_timeout_ms = 12ull * 60 * 60 * 1000;
     auth->cache_ttl_ms = 5000;
+    auth->cache_max_entries = 10000;
     auth->logout_poll_ms = 1000;
     auth->refresh_before_ms = 60000;
 }
@@ -138,9 +140,10 @@ static int resolve_store(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_s
 
 static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth_settings_t *auth)
 {
-    static const char *const fields[] = {"store",           "keyFile",  "idleTimeout",
-                                         "absoluteTimeout", "cacheTtl", "logoutPollInterval",
-                                         "refreshBefore",   NULL};
+    static const char *const fields[] = {
+        "store",    "keyFile",         "idleTimeout",        "absoluteTimeout",
+        "cacheTtl", "cacheMaxEntries", "logoutPollInterval", "refreshBefore",
+        NULL};
     auth->store = "sqlite:sessions.db";
     if (sessions != NULL) {
         if (gw__cfg_fields(c, sessions, fields, NULL) != 0 ||
@@ -149,6 +152,8 @@ static int decode_sessions(gw__cfg_t *c, const gw_yaml_node_t *sessions, gw_auth
             gw__cfg_duration(c, sessions, "idleTimeout", 0, &auth->idle_timeout_ms) < 0 ||
             gw__cfg_duration(c, sessions, "absoluteTimeout", 0, &auth->absolute_timeout_ms) < 0 ||
             gw__cfg_duration(c, sessions, "cacheTtl", 0, &auth->cache_ttl_ms) < 0 ||
+            gw__cfg_uint(c, sessions, "cacheMaxEntries", 0, 1, AS_SESSION_CACHE_MAX_ENTRIES,
+                         &auth->cache_max_entries) < 0 ||
             gw__cfg_duration(c, sessions, "logoutPollInterval", GW__CFG_ALLOW_ZERO, &auth->logout_poll_ms) <
                 0 ||
             gw__cfg_duration(c, sessions, "refreshBefore", GW__CFG_ALLOW_ZERO, &auth->refresh_before_ms) < 0)

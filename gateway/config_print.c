@@ -77,6 +77,7 @@ static void print_auth(FILE *fp, const gw_auth_settings_t *a)
     print_duration(fp, a->absolute_timeout_ms);
     fputs(", cache ", fp);
     print_duration(fp, a->cache_ttl_ms);
+    fprintf(fp, " x %llu entries", (unsigned long long)a->cache_max_entries);
     fputs(", logout poll ", fp);
     print_duration(fp, a->logout_poll_ms);
     fputs(", refresh before ", fp);

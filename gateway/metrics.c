@@ -247,6 +247,47 @@ void gw_metrics_config_reload(int ok, uint64_t number)
         gw_metrics_config_generation(number);
 }
 
+/* ---- session caches: read at scrape time ---- */
+
+typedef struct cache_source {
+    struct cache_source *next;
+    as_session_cache_t *cache;
+} cache_source_t;
+
+static cache_source_t *cache_sources; /* under cache_lock */
+static uint64_t detached_evictions;   /* of caches freed since: the counter never goes back */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int gw_metrics_session_cache_attach(as_session_cache_t *cache)
+{
+    cache_source_t *source = malloc(sizeof(*source));
+    if (source == NULL)
+        return -1;
+    source->cache = cache;
+    pthread_mutex_lock(&cache_lock);
+    source->next = cache_sources;
+    cache_sources = source;
+    pthread_mutex_unlock(&cache_lock);
+    return 0;
+}
+
+void gw_metrics_session_cache_detach(as_session_cache_t *cache)
+{
+    cache_source_t *gone = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (cache_source_t **p = &cache_sources; *p != NULL; p = &(*p)->next)
+        if ((*p)->cache == cache) {
+            gone = *p;
+            *p = gone->next;
+            as_session_cache_stats_t stats;
+            as_session_cache_stats(cache, &stats);
+            detached_evictions += stats.evictions;
+            break;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    free(gone);
+}
+
 /* ---- exposition ---- */
 
 size_t gw_metrics_escape_label(char *dst, const char *src)
@@ -436,6 +477,25 @@ static void render_process(out_t *out)
     SUM(m, sessions_cache[0]);
     put(out, "tenantgate_sessions_cache_total{result=\"hit\"} %llu\n", (unsigned long long)n);
     put(out, "tenantgate_sessions_cache_total{result=\"miss\"} %llu\n", (unsigned long long)m);
+    as_session_cache_stats_t sum = {0};
+    pthread_mutex_lock(&cache_lock);
+    sum.evictions = detached_evictions;
+    for (const cache_source_t *source = cache_sources; source != NULL; source = source->next) {
+        as_session_cache_stats_t one;
+        as_session_cache_stats(source->cache, &one);
+        sum.size += one.size;
+        sum.capacity += one.capacity;
+        sum.evictions += one.evictions;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    header(out, "tenantgate_session_cache_entries", "gauge", "Sessions held by the in-process session cache");
+    put(out, "tenantgate_session_cache_entries %zu\n", sum.size);
+    header(out, "tenantgate_session_cache_max_entries", "gauge",
+           "Bound of the in-process session cache (sessions.cacheMaxEntries)");
+    put(out, "tenantgate_session_cache_max_entries %zu\n", sum.capacity);
+    header(out, "tenantgate_session_cache_evictions_total", "counter",
+           "Sessions dropped from the in-process cache to keep it within its bound");
+    put(out, "tenantgate_session_cache_evictions_total %llu\n", (unsigned long long)sum.evictions);
     header(out, "tenantgate_login_total", "counter", "Browser login steps by result");
     for (size_t i = 0; i < GW_METRICS_LOGIN_COUNT; ++i) {
         SUM(n, login[i]);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authservice/session_cache.h"
+
 /** How many (namespace, route|cluster) label sets the table holds. */
 #define GW_METRICS_MAX_LABELS 1024
 
@@ -79,6 +81,21 @@ void gw_metrics_upstream_connect_failure(unsigned cluster_label);
 
 /** A configuration (re)load: ok with the generation now served, or refused. Any thread. */
 void gw_metrics_config_reload(int ok, uint64_t generation);
+
+/**
+ * Adds a session cache to the scrape: its entries, bound and evictions are
+ * summed into tenantgate_session_cache_entries, _max_entries and
+ * _evictions_total (several caches live at once while a reload replaces a
+ * generation). Any thread. Returns 0, or -1 when out of memory (the cache is
+ * then not shown).
+ */
+int gw_metrics_session_cache_attach(as_session_cache_t *cache);
+
+/**
+ * Removes cache from the scrape (before freeing it); its evictions stay in the
+ * counter. A cache never attached is ignored.
+ */
+void gw_metrics_session_cache_detach(as_session_cache_t *cache);
 
 /**
  * The exposition (Prometheus text format 0.0.4) of every metric, summed over

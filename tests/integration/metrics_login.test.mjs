@@ -1,5 +1,6 @@
 // Observability with browser login: a login moves tenantgate_login_total
-// (started, succeeded) and the session cache counters (a miss, then hits);
+// (started, succeeded) and the session cache counters (a miss, then hits) and
+// gauges (one entry of the default bound);
 // the access log names the user, /metrics never does, and neither holds the
 // session id or the password.
 import assert from 'node:assert/strict';
@@ -52,6 +53,10 @@ test('login, cache and user: counted in /metrics without the user; named in the 
     assert.equal(value(text, 'tenantgate_login_total{result="failed"}'), 0);
     assert.ok(value(text, 'tenantgate_sessions_cache_total{result="miss"}') >= 1);
     assert.ok(value(text, 'tenantgate_sessions_cache_total{result="hit"}') >= 2);
+    // the one session, cached by its first request; the bound is cacheMaxEntries' default
+    assert.equal(value(text, 'tenantgate_session_cache_entries'), 1);
+    assert.equal(value(text, 'tenantgate_session_cache_max_entries'), 10000);
+    assert.equal(value(text, 'tenantgate_session_cache_evictions_total'), 0);
     // the redirect to the IdP and the callback are the gateway's own 3xx answers
     assert.ok(value(text, 'tenantgate_requests_total{namespace="",route="",code_class="3xx",reason="authservice"}') >= 2);
     assert.ok(value(text, 'tenantgate_requests_total{namespace="kubeflow-alice",route="nb1/0",code_class="2xx",reason="upstream"}') >= 4);

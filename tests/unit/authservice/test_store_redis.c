@@ -617,6 +617,29 @@ static void test_redis_harness_wait_returns_promptly(void **state)
     assert_true(slept >= 95 && slept < 1000);
 }
 
+/* A reply that came in while the loop was not running (the process descheduled on a busy machine, or a long
+ * loop turn) is delivered, not timed out, although its deadline passed meanwhile: libuv runs timers before it
+ * reads sockets. */
+static void test_redis_reply_in_socket_is_no_timeout(void **state)
+{
+    contract_env_t *env = *state;
+    enum { GETS = 24, VALUE = 4096 }; /* about 100 KiB of replies: several socket reads */
+    static char value[VALUE];
+    memset(value, 'v', sizeof(value));
+    contract_result_t r[GETS] = {{0}};
+    assert_int_equal(c_set(env, env->store, "k", value, sizeof(value), 60000), AS_STORE_OK);
+    for (int i = 0; i < GETS; ++i)
+        assert_int_equal(as_store_get(env->store, "k", contract_on_value, &r[i]), 0);
+    uv_run(&env->loop, UV_RUN_NOWAIT); /* one turn: the commands are written, their replies not read yet */
+    assert_int_equal(r[0].calls, 0);
+    sleep_ms(400); /* the loop does not run for twice the command timeout; Redis answers meanwhile */
+    for (int i = 0; i < GETS; ++i) {
+        assert_int_equal(contract_wait(env, &r[i].calls, 1, 1000), 0);
+        contract_expect_value(&r[i], value, sizeof(value));
+        contract_result_reset(&r[i]);
+    }
+}
+
 /* A server that stops answering altogether (SIGSTOP): TIMEOUTs, then the connection is dropped and retried;
  * after SIGCONT the handle recovers. */
 static void test_redis_hung_server(void **state)
@@ -1079,6 +1102,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_timeout_and_late_reply, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_timeout_after_busy_loop, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_harness_wait_returns_promptly, bare_setup, rd_teardown),
+        cmocka_unit_test_setup_teardown(test_redis_reply_in_socket_is_no_timeout, rd_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_hung_server, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_password, bare_setup, rd_teardown),
         cmocka_unit_test_setup_teardown(test_redis_max_pending, bare_setup, rd_teardown),

@@ -49,6 +49,7 @@ static void test_full_section(void **state)
                                           "    scopes: [openid, email]\n"
                                           "    apiPrefixes: [/api/, /v1/]\n" SESSIONS
                                           "    idleTimeout: 30m\n    absoluteTimeout: 8h\n    cacheTtl: 2s\n"
+                                          "    cacheMaxEntries: 2500\n"
                                           "    logoutPollInterval: 250ms\n    refreshBefore: 2m\n" GW);
     const gw_auth_settings_t *a = &config->settings.auth;
     assert_true(a->enabled);
@@ -73,6 +74,7 @@ static void test_full_section(void **state)
     assert_int_equal(a->idle_timeout_ms, 30 * 60 * 1000);
     assert_int_equal(a->absolute_timeout_ms, 8 * 3600 * 1000);
     assert_int_equal(a->cache_ttl_ms, 2000);
+    assert_int_equal(a->cache_max_entries, 2500);
     gw_config_release(config);
 }
 
@@ -89,6 +91,7 @@ static void test_defaults_and_redis(void **state)
     assert_int_equal(a->idle_timeout_ms, 3600 * 1000);
     assert_int_equal(a->absolute_timeout_ms, 12 * 3600 * 1000);
     assert_int_equal(a->cache_ttl_ms, 5000);
+    assert_int_equal(a->cache_max_entries, 10000);
     gw_config_release(config);
     config = load_ok(TG OIDC "  sessions:\n    store: redis://:pw@127.0.0.1:6390/2\n"
                              "    keyFile: certs/session.key\n" GW);
@@ -150,6 +153,10 @@ static const row_t rows[] = {
      "test.yaml:14:18: spec.sessions.idleTimeout: must not exceed absoluteTimeout"},
     {"cache TTL too long", TG OIDC SESSIONS "    cacheTtl: 2h\n",
      "test.yaml:14:15: spec.sessions.cacheTtl: must be at most 1h"},
+    {"cache without entries", TG OIDC SESSIONS "    cacheMaxEntries: 0\n",
+     "test.yaml:14:22: spec.sessions.cacheMaxEntries: must be between 1 and 16777216 (got 0)"},
+    {"cache bound not a number", TG OIDC SESSIONS "    cacheMaxEntries: many\n",
+     "test.yaml:14:22: spec.sessions.cacheMaxEntries: expected an integer, got \"many\""},
     {"logout poll too fast", TG OIDC SESSIONS "    logoutPollInterval: 10ms\n",
      "test.yaml:14:25: spec.sessions.logoutPollInterval: must be 0 (off) or 100ms to 1m"},
     {"unknown sessions field", TG OIDC SESSIONS "    cookie: x\n", "test.yaml:14:5: *cookie*"},

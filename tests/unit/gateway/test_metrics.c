@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "authservice/session_id.h"
 #include "metrics.h"
 
 static char *render(void)
@@ -166,6 +167,73 @@ static void test_other_metrics(void **state)
     free(text);
 }
 
+/* Puts sessions "<tag>-0".."<tag>-(count-1)" into cache. */
+static void fill(as_session_cache_t *cache, const char *tag, unsigned count)
+{
+    for (unsigned i = 0; i < count; ++i) {
+        char id[32], key[AS_SESSION_KEY_LEN + 1];
+        int len = snprintf(id, sizeof(id), "%s-%u", tag, i);
+        as_session_key(id, (size_t)len, key);
+        as_session_record_t *r = calloc(1, sizeof(*r));
+        assert_non_null(r);
+        r->subject = strdup("alice");
+        r->issuer = strdup("https://idp.example");
+        r->id_token = strdup("a.b.c");
+        assert_int_equal(as_session_cache_put(cache, key, r, as_session_cache_epoch(cache, key), 0, NULL), 0);
+    }
+}
+
+static as_session_cache_t *cache_of(size_t max_entries)
+{
+    as_session_cache_options_t opts;
+    as_session_cache_options_init(&opts);
+    opts.max_entries = max_entries;
+    opts.shards = 1; /* exact LRU: the figures below do not depend on how keys spread over shards */
+    as_session_cache_t *cache = as_session_cache_new(&opts, NULL, 0);
+    assert_non_null(cache);
+    return cache;
+}
+
+/* The caches of the live generations are summed; a detached one keeps its evictions in the counter. */
+static void test_session_cache_gauges(void **state)
+{
+    (void)state;
+    char *text = render();
+    assert_line(text, "# TYPE tenantgate_session_cache_entries gauge");
+    assert_line(text, "tenantgate_session_cache_entries 0");
+    assert_line(text, "tenantgate_session_cache_max_entries 0");
+    assert_line(text, "tenantgate_session_cache_evictions_total 0");
+    free(text);
+
+    as_session_cache_t *old = cache_of(100), *current = cache_of(50);
+    assert_int_equal(gw_metrics_session_cache_attach(old), 0);
+    fill(old, "old", 130); /* 30 evicted */
+    assert_int_equal(gw_metrics_session_cache_attach(current), 0);
+    fill(current, "new", 20);
+    text = render();
+    assert_line(text, "tenantgate_session_cache_entries 120");
+    assert_line(text, "tenantgate_session_cache_max_entries 150");
+    assert_line(text, "tenantgate_session_cache_evictions_total 30");
+    free(text);
+
+    gw_metrics_session_cache_detach(old); /* the reload's old generation goes away */
+    as_session_cache_free(old);
+    fill(current, "more", 40); /* 60 sessions into 50 entries: 10 evicted */
+    text = render();
+    assert_line(text, "tenantgate_session_cache_entries 50");
+    assert_line(text, "tenantgate_session_cache_max_entries 50");
+    assert_line(text, "tenantgate_session_cache_evictions_total 40");
+    free(text);
+
+    gw_metrics_session_cache_detach(current);
+    gw_metrics_session_cache_detach(current); /* not attached any more: ignored */
+    as_session_cache_free(current);
+    text = render();
+    assert_line(text, "tenantgate_session_cache_entries 0");
+    assert_line(text, "tenantgate_session_cache_evictions_total 40");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_requests_summed_over_threads),
         cmocka_unit_test(test_gateway_reasons_and_escaping),
         cmocka_unit_test(test_other_metrics),
+        cmocka_unit_test(test_session_cache_gauges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
