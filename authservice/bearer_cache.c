@@ -2,7 +2,7 @@
 #include "authservice/bearer_cache.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
+#include "util/sha256.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +52,7 @@ void as_bearer_cache_free(as_bearer_cache_t *cache)
 
 void as_bearer_cache_key(const char *token, size_t len, uint8_t key[AS_BEARER_KEY_SIZE])
 {
-    SHA256((const unsigned char *)token, len, key);
+    tg_sha256(token, len, key);
 }
 
 static entry_t *slot_of(as_bearer_cache_t *cache, const uint8_t key[AS_BEARER_KEY_SIZE])

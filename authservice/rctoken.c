@@ -209,13 +209,33 @@ uint64_t as_rctoken_cache_mints(const as_rctoken_cache_t *cache)
     return cache->mints;
 }
 
-/* FNV-1a over the key string. */
-static uint64_t hash_key(const char *key)
+#define KEY_PARTS 3 /* session key, audience, namespace */
+
+/* FNV-1a over the key parts joined by newlines: the hash of the key string as it is stored. */
+static uint64_t hash_parts(const char *const parts[KEY_PARTS])
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *key != '\0'; ++key)
-        h = (h ^ (uint8_t)*key) * 1099511628211ull;
+    for (size_t i = 0; i < KEY_PARTS; ++i) {
+        if (i > 0)
+            h = (h ^ (uint8_t)'\n') * 1099511628211ull;
+        for (const char *c = parts[i]; *c != '\0'; ++c)
+            h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    }
     return h;
+}
+
+/* Whether a stored key is the parts joined by newlines, compared without building the joined string. */
+static int key_is(const char *key, const char *const parts[KEY_PARTS])
+{
+    for (size_t i = 0; i < KEY_PARTS; ++i) {
+        size_t len = strlen(parts[i]);
+        if (strncmp(key, parts[i], len) != 0)
+            return 0;
+        key += len;
+        if (i + 1 < KEY_PARTS && *key++ != '\n')
+            return 0;
+    }
+    return *key == '\0';
 }
 
 /* Whether a cached token still has at least a tenth of its life left at now. */
@@ -237,26 +257,26 @@ const char *as_rctoken_cache_get(as_rctoken_cache_t *cache, const as_rctoken_par
         return cache->uncached;
     }
     const char *ns = namespace_ != NULL ? namespace_ : "";
-    size_t key_len = strlen(identity->session_key) + strlen(audience) + strlen(ns) + 3;
-    char *key = malloc(key_len);
-    if (key == NULL)
-        return NULL;
-    snprintf(key, key_len, "%s\n%s\n%s", identity->session_key, audience, ns);
-    uint64_t hash = hash_key(key);
+    const char *const parts[KEY_PARTS] = {identity->session_key, audience, ns};
+    /* a hit (all but one request per session, audience and worker every few minutes) allocates nothing */
+    uint64_t hash = hash_parts(parts);
     cache_entry_t *set = &cache->entries[(hash % cache->sets) * CACHE_WAYS], *victim = &set[0];
     for (size_t i = 0; i < CACHE_WAYS; ++i) {
         cache_entry_t *e = &set[i];
-        if (e->token != NULL && e->hash == hash && strcmp(e->key, key) == 0) {
-            if (fresh(e, now)) {
-                free(key);
+        if (e->token != NULL && e->hash == hash && key_is(e->key, parts)) {
+            if (fresh(e, now))
                 return e->token;
-            }
             victim = e;
             break;
         }
         if (victim->token != NULL && (e->token == NULL || e->exp < victim->exp))
             victim = e;
     }
+    size_t key_len = strlen(identity->session_key) + strlen(audience) + strlen(ns) + 3;
+    char *key = malloc(key_len);
+    if (key == NULL)
+        return NULL;
+    snprintf(key, key_len, "%s\n%s\n%s", identity->session_key, audience, ns);
     char *token = as_rctoken_mint(params, identity, audience, namespace_, now);
     if (token == NULL) {
         free(key);

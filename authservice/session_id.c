@@ -1,10 +1,10 @@
 #include "authservice/session_id.h"
 
-#include <openssl/sha.h>
 #include <stdint.h>
 
 #include "util/base64url.h"
 #include "util/random.h"
+#include "util/sha256.h"
 
 int as_session_id_generate(char *out)
 {
@@ -30,7 +30,7 @@ int as_session_id_is_well_formed(const char *value, size_t len)
 
 void as_session_key(const char *id, size_t id_len, char *out)
 {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)id, id_len, digest);
+    uint8_t digest[TG_SHA256_SIZE];
+    tg_sha256(id, id_len, digest);
     tg_hex_encode(out, digest, sizeof(digest));
 }

@@ -150,21 +150,15 @@ void gw_observe_route(gw_observation_t *o, const gw_generation_t *generation, co
                       const gw_route_target_t *target, const char *userid)
 {
     const char *ns = route->service->meta.namespace_;
-    char name[512];
-    if (route->config->name != NULL)
-        snprintf(name, sizeof(name), "%s/%s", route->service->meta.name, route->config->name);
-    else
-        snprintf(name, sizeof(name), "%s/%zu", route->service->meta.name,
-                 (size_t)(route->config - route->service->http));
-    o->route_label = gw_metrics_route_label(ns, name);
-    o->namespace_label = gw_metrics_namespace_label(ns);
-    const gw_cluster_t *cluster = &gw_router_clusters(generation->router)->clusters[target->cluster];
-    o->cluster_label = gw_metrics_cluster_label(cluster->namespace_, cluster->name);
+    o->route_label = route->metrics_route;
+    o->namespace_label = route->metrics_namespace;
+    o->cluster_label = target->metrics_cluster;
     if (o->access_log == NULL)
         return;
     h2o_mem_pool_t *pool = &o->req->pool;
     o->namespace_ = h2o_strdup(pool, ns, SIZE_MAX).base;
-    o->route = h2o_strdup(pool, name, SIZE_MAX).base;
+    o->route = h2o_strdup(pool, route->name, SIZE_MAX).base;
+    const gw_cluster_t *cluster = &gw_router_clusters(generation->router)->clusters[target->cluster];
     o->upstream = h2o_strdup(pool, cluster->name, SIZE_MAX).base;
     if (userid != NULL && userid[0] != '\0')
         o->userid = h2o_strdup(pool, userid, SIZE_MAX).base;

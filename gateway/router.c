@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include "metrics.h"
+
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +73,26 @@ static size_t count_routes(const gw_config_t *config, size_t *rule_count, size_t
     return routes;
 }
 
+/* The route's name in metrics and the access log: "virtualservice/route", or the rule's index when unnamed.
+ */
+static char *route_name(const gw_virtual_service_t *vs, const gw_http_route_t *http)
+{
+    char name[512];
+    if (http->name != NULL)
+        snprintf(name, sizeof(name), "%s/%s", vs->meta.name, http->name);
+    else
+        snprintf(name, sizeof(name), "%s/%zu", vs->meta.name, (size_t)(http - vs->http));
+    return strdup(name);
+}
+
 static int build_route(gw_router_t *router, const gw_config_t *config, const gw_virtual_service_t *vs,
                        const gw_http_route_t *http, gw_route_t *route, char *err, size_t err_size)
 {
     route->config = http;
     route->service = vs;
     route->targets = calloc(http->route_count, sizeof(*route->targets));
-    if (route->targets == NULL) {
+    route->name = route_name(vs, http);
+    if (route->targets == NULL || route->name == NULL) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
@@ -96,10 +111,14 @@ static int build_route(gw_router_t *router, const gw_config_t *config, const gw_
         target->cluster = (size_t)cluster;
         target->weight = http->route_count == 1 && dest->weight == 0 ? 100 : dest->weight;
         target->slot = router->slot_count;
+        const gw_cluster_t *c = &router->clusters.clusters[cluster];
+        target->metrics_cluster = gw_metrics_cluster_label(c->namespace_, c->name);
         router->slots[router->slot_count] = target;
         router->slot_routes[router->slot_count++] = route;
         route->total_weight += target->weight;
     }
+    route->metrics_route = gw_metrics_route_label(vs->meta.namespace_, route->name);
+    route->metrics_namespace = gw_metrics_namespace_label(vs->meta.namespace_);
     route->mirror_cluster = -1;
     const gw_route_destination_t *mirror = http->mirror;
     if (mirror != NULL) {
@@ -247,8 +266,10 @@ void gw_router_free(gw_router_t *router)
 {
     if (router == NULL)
         return;
-    for (size_t i = 0; i < router->route_count; ++i)
+    for (size_t i = 0; i < router->route_count; ++i) {
         free(router->routes[i].targets);
+        free(router->routes[i].name);
+    }
     for (size_t i = 0; i < router->rule_count; ++i)
         if (router->rules[i].match != NULL)
             free_regexes(&router->rules[i]);

@@ -18,9 +18,10 @@
 
 typedef struct {
     const gw_route_destination_t *config;
-    size_t cluster;  /* index into the router's cluster table */
-    size_t slot;     /* index among every destination of the router (per-worker state lives there) */
-    unsigned weight; /* effective weight: 100 for a lone destination */
+    size_t cluster;           /* index into the router's cluster table */
+    size_t slot;              /* index among every destination of the router (per-worker state lives there) */
+    unsigned weight;          /* effective weight: 100 for a lone destination */
+    unsigned metrics_cluster; /* metric label ids, resolved when the router is built */
 } gw_route_target_t;
 
 typedef struct {
@@ -30,6 +31,8 @@ typedef struct {
     size_t target_count;
     unsigned total_weight;
     long mirror_cluster; /* index into the cluster table of the mirror destination, -1 for none */
+    char *name;          /* "virtualservice/route" (the rule's index when unnamed): metrics and access log */
+    unsigned metrics_route, metrics_namespace; /* metric label ids, resolved when the router is built */
 } gw_route_t;
 
 typedef struct gw_router gw_router_t;
