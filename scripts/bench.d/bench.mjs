@@ -378,13 +378,19 @@ export function loginLines(results) {
   const measured = peers.filter((p) => p.rate !== null);
   if (measured.length) {
     const bound = measured.filter((p) => p.cpuIdp !== null && p.cpuIdp >= IDP_BOUND_CORES);
+    const busiest = (p) => {
+      const cpu = [['IdP', p.cpuIdp], ['proxy', p.cpuProxy], ['login client', p.cpuClient]].filter(([, c]) => c !== null);
+      const [name, c] = cpu.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', -1]);
+      return `${p.label} ${name} ${fmt.cores(c)}`;
+    };
     lines.push(
       bound.length === measured.length
         ? `bound by the IdP: it ran at ${measured.map((p) => fmt.cores(p.cpuIdp)).join(' / ')} cores during the ` +
             `runs above (one JavaScript thread; ≥ ${IDP_BOUND_CORES} counts as busy): the rates measure the IdP ` +
             'as much as the proxies; logins per proxy CPU-second compare the proxies'
-        : `the IdP was not busy in every run (${measured.map((p) => `${p.label} ${fmt.cores(p.cpuIdp)}`).join('; ')} ` +
-            'cores): compare the rates and the CPU per login'
+        : `not bound by the IdP (below ${IDP_BOUND_CORES} cores in some run); busiest process of each peer's ` +
+            `logins, in cores: ${measured.map(busiest).join('; ')}. When none is near 1.00 the rate follows the ` +
+            "hops' latency and the machine's other load: logins per proxy CPU-second compare the proxies"
     );
   }
   return { lines, problems: peers.flatMap((p) => p.problems), missing: peers.filter((p) => p.clean === 0).map((p) => p.label) };
