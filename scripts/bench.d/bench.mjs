@@ -305,11 +305,18 @@ export function targetLines(byId) {
         redisRows.map((s) => `${s.label} ${s.redisPerReq.toFixed(3)}`).join('; ')
     );
   const bearer = byId.get('tg-bearer');
-  if (bearer && bearer.vsBase !== null)
+  const h2oBearer = byId.get('h2o-1t-bearer');
+  if (bearer && bearer.vsBase !== null) {
+    const ratio = (a, b) => (a !== null && b ? `${(a / b).toFixed(2)}×` : 'n/a');
     out.push(
       `${bearer.label} / bare h2o: ${bearer.vsBase.toFixed(2)}× req/s, ` +
-        `${bearer.vsBaseCpu === null ? 'n/a' : bearer.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second (target ≥ 0.85×)`
+        `${bearer.vsBaseCpu === null ? 'n/a' : bearer.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second (target ≥ 0.85×)` +
+        (h2oBearer && h2oBearer.rps
+          ? `; / bare h2o given the same token: ${ratio(bearer.rps, h2oBearer.rps)} req/s, ` +
+            `${ratio(bearer.perCpu, h2oBearer.perCpu)} per proxy CPU-second`
+          : '')
     );
+  }
   const tg = byId.get('tg-1t');
   const tgTls = byId.get('tg-1t-tls');
   if (tg && tg.vsBase !== null)

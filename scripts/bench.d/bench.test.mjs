@@ -119,6 +119,12 @@ test('targetLines: the bearer row against bare h2o with its own target', () => {
   const lines = targetLines(byId);
   const want = /^tenantgate bearer \/ bare h2o: 0\.88× req\/s, 0\.80× per proxy CPU-second \(target ≥ 0\.85×\)$/;
   assert.ok(lines.some((l) => want.test(l)), lines);
+  // with bare h2o given the same token, its ratio follows
+  rows.push({ id: 'h2o-1t-bearer', label: 'h2o token', base: null });
+  const withPeer = new Map(aggregate(rows, [run('h2o-1t', 10000, 0.5), run('tg-bearer', 8800, 0.55),
+    run('h2o-1t-bearer', 8000, 0.5)]).map((s) => [s.id, s]));
+  assert.ok(targetLines(withPeer).some((l) => l.endsWith(
+    '(target ≥ 0.85×); / bare h2o given the same token: 1.10× req/s, 1.00× per proxy CPU-second')), targetLines(withPeer));
 });
 
 test('loginSummary: CPU per wall second, and what makes a login run not count', () => {
