@@ -7,10 +7,13 @@
 //       logs in once and prints the Cookie header that browser would send to
 //       the URL: h2load then replays it.
 //   node login.mjs --mode rate --url URL --ca CA.pem [--count 200] [--seconds 10] [--parallel 16]
+//       [--reuse yes|no]
 //       complete logins (URL -> IdP form -> callback -> session -> 200 at URL),
-//       each with a fresh browser (no cookie), --parallel at a time, until
-//       --count are started or --seconds have passed; prints one JSON line
-//       {logins, failed, seconds, rate, parallel, firstError}.
+//       each with a fresh browser (no cookie, no connection), --parallel at a
+//       time, until --count are started or --seconds have passed; prints one
+//       JSON line {logins, failed, seconds, rate, parallel, reuse, firstError}.
+//       --reuse yes (default): within a login, one keep-alive connection per
+//       origin, as a browser does; no: a new connection for every hop.
 //   node login.mjs --mode token --idp http://127.0.0.1:PORT --client-secret-file FILE
 //       [--client-id tenantgate] [--audience https://tenantgate.local/api] [--user alice]
 //       the user's RFC 9068 access token for the audience (code flow with PKCE
@@ -22,6 +25,8 @@
 // (codes, state) of a URL in an error.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { createBrowser } from '../../tests/integration/lib/browserless.mjs';
 
 const USERS = {
@@ -37,6 +42,7 @@ function args(argv) {
     count: '200',
     seconds: '10',
     parallel: '16',
+    reuse: 'yes',
     'client-id': 'tenantgate',
     audience: 'https://tenantgate.local/api',
   };
@@ -48,6 +54,7 @@ function args(argv) {
   if (out.mode === 'token' ? !out.idp || !out['client-secret-file'] : !out.url || !out.ca)
     throw new Error('usage: see the header of scripts/bench.d/login.mjs');
   if (!USERS[out.user]) throw new Error(`unknown user ${out.user}`);
+  if (!['yes', 'no'].includes(out.reuse)) throw new Error('--reuse: yes or no');
   for (const k of ['count', 'seconds', 'parallel'])
     if (!/^[1-9]\d{0,5}$/.test(out[k])) throw new Error(`--${k}: a positive integer`);
   return out;
@@ -58,9 +65,12 @@ const clean = (message) => String(message).replace(/\?[^\s)]*/g, '?…');
 
 const hopsOf = (res) => res.chain.map((h) => `${h.status} ${h.method} ${new URL(h.url).pathname}`).join(' -> ');
 
-/** One login with a fresh browser; resolves the browser, or throws why it failed. */
-async function loginOnce(a) {
-  const browser = createBrowser({ ca: fs.readFileSync(a.ca), resolve: { localhost: '127.0.0.1' } });
+/**
+ * One login with a fresh browser; resolves the browser, or throws why it
+ * failed. agents: keep-alive agents of this login only (closed by the caller).
+ */
+async function loginOnce(a, agents) {
+  const browser = createBrowser({ ca: a.caPem, resolve: { localhost: '127.0.0.1' }, agents });
   const res = await browser.login(a.url, USERS[a.user]);
   if (res.status !== 200 || res.loginForm === null || new URL(res.url).href !== new URL(a.url).href) {
     // the start of the last page's text: an error page says why (it holds no secret)
@@ -72,6 +82,7 @@ async function loginOnce(a) {
 }
 
 async function cookie(a) {
+  a.caPem = fs.readFileSync(a.ca);
   const { browser, res } = await loginOnce(a);
   const header = browser.jar.header(a.url);
   if (!header) throw new Error(`no cookie for ${a.url} after the login (hops: ${hopsOf(res)})`);
@@ -80,6 +91,7 @@ async function cookie(a) {
 }
 
 async function rate(a) {
+  a.caPem = fs.readFileSync(a.ca);
   const count = Number(a.count);
   const parallel = Number(a.parallel);
   const t0 = process.hrtime.bigint();
@@ -91,18 +103,22 @@ async function rate(a) {
   async function worker() {
     while (started < count && process.hrtime.bigint() < deadline) {
       started += 1;
+      const agents =
+        a.reuse === 'yes' ? { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) } : undefined;
       try {
-        await loginOnce(a);
+        await loginOnce(a, agents);
         logins += 1;
       } catch (err) {
         failed += 1;
         firstError ??= clean(err.message);
+      } finally {
+        if (agents) for (const agent of Object.values(agents)) agent.destroy();
       }
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(JSON.stringify({ logins, failed, seconds, rate: logins / seconds, parallel, firstError }));
+  console.log(JSON.stringify({ logins, failed, seconds, rate: logins / seconds, parallel, reuse: a.reuse, firstError }));
 }
 
 async function token(a) {
