@@ -6,8 +6,11 @@
 //                            [--wall S] [--cpu-proxy S] [--cpu-upstream S] [--cpu-load S]
 //                            [--rss-proxy KiB] [--redis-calls N]    (prints one JSON line)
 //   node bench.mjs half-rate --results RESULTS.jsonl --row ID   (half its median req/s)
+//   node bench.mjs login-summary --row ID --label L --run N --out LOGIN_MJS_OUTPUT --wall S
+//                                [--cpu-idp S] [--cpu-proxy S] [--cpu-client S]  (one JSON line)
 //   node bench.mjs report --results RESULTS.jsonl --rows ROWS.tsv --meta META.json
-//                         [--markdown FILE]  (exit 1 when a row has no clean run)
+//                         [--logins LOGINS.jsonl] [--markdown FILE]
+//                         (exit 1 when a row has no clean run or a run had errors)
 //
 // Everything here is plain Node: no package from tests/ is needed.
 import fs from 'node:fs';
@@ -113,6 +116,39 @@ function summarize(a) {
     redisCalls: a['redis-calls'] === undefined ? null : num(a['redis-calls']),
   };
   out.problem = runProblem(out);
+  return out;
+}
+
+// One run of `login.mjs --mode rate` (its JSON line in the file `out`, empty
+// when it failed) with the CPU of the IdP, the proxy and the client over it.
+export function loginSummary(a, text) {
+  let r = {};
+  try {
+    r = JSON.parse(text.trim().split('\n').pop() || '{}');
+  } catch {
+    r = {};
+  }
+  const wall = num(a.wall ?? r.seconds ?? 0);
+  const per = (s) => (s === undefined || !(wall > 0) ? null : num(s) / wall);
+  const out = {
+    row: a.row,
+    label: a.label ?? a.row,
+    run: num(a.run),
+    logins: r.logins,
+    failed: r.failed,
+    seconds: r.seconds,
+    rate: r.rate,
+    parallel: r.parallel,
+    firstError: r.firstError ?? null,
+    wall,
+    cpuIdp: per(a['cpu-idp']),
+    cpuProxy: per(a['cpu-proxy']),
+    cpuClient: per(a['cpu-client']),
+  };
+  if (typeof r.logins !== 'number' || typeof r.rate !== 'number') out.problem = 'login.mjs printed no result';
+  else if (r.failed > 0) out.problem = `${r.failed} of ${r.logins + r.failed} logins failed (first: ${out.firstError})`;
+  else if (r.logins === 0) out.problem = 'no login completed';
+  else out.problem = null;
   return out;
 }
 
@@ -268,13 +304,26 @@ export function targetLines(byId) {
       'Redis commands per request at full load (INFO commandstats delta / requests): ' +
         redisRows.map((s) => `${s.label} ${s.redisPerReq.toFixed(3)}`).join('; ')
     );
+  const bearer = byId.get('tg-bearer');
+  const h2oBearer = byId.get('h2o-1t-bearer');
+  if (bearer && bearer.vsBase !== null) {
+    const ratio = (a, b) => (a !== null && b ? `${(a / b).toFixed(2)}×` : 'n/a');
+    out.push(
+      `${bearer.label} / bare h2o: ${bearer.vsBase.toFixed(2)}× req/s, ` +
+        `${bearer.vsBaseCpu === null ? 'n/a' : bearer.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second (target ≥ 0.85×)` +
+        (h2oBearer && h2oBearer.rps
+          ? `; / bare h2o given the same token: ${ratio(bearer.rps, h2oBearer.rps)} req/s, ` +
+            `${ratio(bearer.perCpu, h2oBearer.perCpu)} per proxy CPU-second`
+          : '')
+    );
+  }
   const tg = byId.get('tg-1t');
   const tgTls = byId.get('tg-1t-tls');
   if (tg && tg.vsBase !== null)
     out.push(
-      `tenantgate (mTLS upstream, no auth yet) / bare h2o: ${tg.vsBase.toFixed(2)}× req/s, ` +
+      `tenantgate (mTLS upstream, no auth) / bare h2o: ${tg.vsBase.toFixed(2)}× req/s, ` +
         `${tg.vsBaseCpu === null ? 'n/a' : tg.vsBaseCpu.toFixed(2) + '×'} per proxy CPU-second ` +
-        `(target for the authenticated cookie path: ≥ 0.9×; bearer path: ≥ 0.85×)`
+        `(what the authenticated rows add to: they are measured against the same bare h2o)`
     );
   if (tgTls && tgTls.vsBase !== null)
     out.push(
@@ -291,6 +340,67 @@ export function targetLines(byId) {
         `${signed(half.p99Added)} ms (target: within 1 ms)`
     );
   return out;
+}
+
+// An IdP running at this many cores or more during the logins is their bound
+// (oidc-provider runs its JavaScript on one thread).
+const IDP_BOUND_CORES = 0.85;
+
+// Login-flow lines: medians per peer over its clean runs, each peer's rate
+// beside the IdP's, the proxy's and the client's CPU, tenantgate / Apache, and
+// which process bounds the rate.
+export function loginLines(results) {
+  const ids = [...new Set(results.map((r) => r.row))];
+  const peers = ids.map((id) => {
+    const runs = results.filter((r) => r.row === id);
+    const clean = runs.filter((r) => !r.problem);
+    const m = (k) => median(clean.map((r) => r[k]));
+    return {
+      id,
+      label: runs[0].label,
+      runs: runs.length,
+      clean: clean.length,
+      rate: m('rate'),
+      logins: clean.reduce((n, r) => n + r.logins, 0),
+      cpuIdp: m('cpuIdp'),
+      cpuProxy: m('cpuProxy'),
+      cpuClient: m('cpuClient'),
+      perProxyCpu: median(clean.filter((r) => r.cpuProxy > 0).map((r) => r.rate / r.cpuProxy)),
+      problems: runs.filter((r) => r.problem).map((r) => `${r.label}: login run ${r.run}: ${r.problem}`),
+    };
+  });
+  const lines = peers.map((p) =>
+    p.rate === null
+      ? `${p.label}: no clean login run`
+      : `${p.label}: ${p.rate.toFixed(1)} logins/s (${p.logins} logins in ${p.clean} run(s)); CPU in cores: ` +
+        `IdP ${fmt.cores(p.cpuIdp)}, proxy ${fmt.cores(p.cpuProxy)}, login client ${fmt.cores(p.cpuClient)}; ` +
+        `${fmt.int(p.perProxyCpu)} logins per proxy CPU-second`
+  );
+  const apache = peers.find((p) => p.id === 'apache');
+  for (const p of peers) {
+    if (p === apache || !apache || p.rate === null || !apache.rate) continue;
+    const cpu = p.perProxyCpu && apache.perProxyCpu ? `, ${(p.perProxyCpu / apache.perProxyCpu).toFixed(2)}× per proxy CPU-second` : '';
+    lines.push(`${p.label} / ${apache.label}: ${(p.rate / apache.rate).toFixed(2)}× logins/s${cpu}`);
+  }
+  const measured = peers.filter((p) => p.rate !== null);
+  if (measured.length) {
+    const bound = measured.filter((p) => p.cpuIdp !== null && p.cpuIdp >= IDP_BOUND_CORES);
+    const busiest = (p) => {
+      const cpu = [['IdP', p.cpuIdp], ['proxy', p.cpuProxy], ['login client', p.cpuClient]].filter(([, c]) => c !== null);
+      const [name, c] = cpu.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', -1]);
+      return `${p.label} ${name} ${fmt.cores(c)}`;
+    };
+    lines.push(
+      bound.length === measured.length
+        ? `bound by the IdP: it ran at ${measured.map((p) => fmt.cores(p.cpuIdp)).join(' / ')} cores during the ` +
+            `runs above (one JavaScript thread; ≥ ${IDP_BOUND_CORES} counts as busy): the rates measure the IdP ` +
+            'as much as the proxies; logins per proxy CPU-second compare the proxies'
+        : `not bound by the IdP (below ${IDP_BOUND_CORES} cores in some run); busiest process of each peer's ` +
+            `logins, in cores: ${measured.map(busiest).join('; ')}. When none is near 1.00 the rate follows the ` +
+            "hops' latency and the machine's other load: logins per proxy CPU-second compare the proxies"
+    );
+  }
+  return { lines, problems: peers.flatMap((p) => p.problems), missing: peers.filter((p) => p.clean === 0).map((p) => p.label) };
 }
 
 function readResults(file) {
@@ -313,8 +423,10 @@ function report(a) {
   const meta = JSON.parse(fs.readFileSync(a.meta, 'utf8'));
   const summaries = aggregate(rows, results);
   const byId = new Map(summaries.map((s) => [s.id, s]));
-  const problems = summaries.flatMap((s) => s.problems.map((p) => `${s.label}: ${p}`));
-  const missing = summaries.filter((s) => s.clean === 0).map((s) => s.label);
+  const login = a.logins && fs.existsSync(a.logins)
+    ? loginLines(readResults(a.logins)) : { lines: [], problems: [], missing: [] };
+  const problems = [...summaries.flatMap((s) => s.problems.map((p) => `${s.label}: ${p}`)), ...login.problems];
+  const missing = [...summaries.filter((s) => s.clean === 0).map((s) => s.label), ...login.missing];
 
   console.log(table(summaries, 'text'));
   console.log('');
@@ -323,6 +435,7 @@ function report(a) {
   for (const l of store) console.log(`Redis, one request at a time, ${l}`);
   const held = (meta.held ?? '').split('\n').filter((l) => l !== '');
   for (const l of held) console.log(`Connections held, ${l}`);
+  for (const l of login.lines) console.log(`Login flow, ${l}`);
   for (const p of problems) console.log(`PROBLEM ${p}`);
 
   if (a.markdown) {
@@ -355,6 +468,14 @@ function report(a) {
         'VmRSS read from /proc while all are open; target: under 64 MiB with 10,000):');
       md.push('');
       for (const l of held) md.push(`- ${l}`);
+      md.push('');
+    }
+    if (login.lines.length) {
+      md.push('Login flow: complete logins (the protected URL → redirect → the IdP\'s form → callback → ' +
+        `session → 200 at the URL), a fresh browser each (scripts/bench.d/login.mjs), ${meta.logins}; ` +
+        'medians over the runs, CPU in cores over each run:');
+      md.push('');
+      for (const l of login.lines) md.push(`- ${l}`);
       md.push('');
     }
     md.push('Each measured run, per row: req/s (p99 ms):');
@@ -402,11 +523,16 @@ async function main() {
     return 0;
   }
   if (cmd === 'report') return report(args(rest));
+  if (cmd === 'login-summary') {
+    const a = args(rest);
+    console.log(JSON.stringify(loginSummary(a, fs.existsSync(a.out) ? fs.readFileSync(a.out, 'utf8') : '')));
+    return 0;
+  }
   if (cmd === 'half-rate') {
     console.log(halfRate(args(rest)));
     return 0;
   }
-  console.error('usage: bench.mjs ports N | summarize ... | report ...');
+  console.error('usage: bench.mjs ports N | summarize ... | half-rate ... | login-summary ... | report ...');
   return 2;
 }
 

@@ -3,7 +3,7 @@
 // this first; by hand: node --test scripts/bench.d/
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { aggregate, latencies, median, parseH2load, runProblem, targetLines } from './bench.mjs';
+import { aggregate, latencies, loginLines, loginSummary, median, parseH2load, runProblem, targetLines } from './bench.mjs';
 
 const clean = `starting benchmark...
 spawning thread #0: 16 total client(s). Timing-based test with 1s of warm-up time and 2s of main duration for measurements.
@@ -107,4 +107,58 @@ test('targetLines: session rows against bare h2o and Apache, Redis commands per 
   const lines = targetLines(byId);
   assert.ok(lines.some((l) => /^tenantgate redis \/ bare h2o: 0\.95× req\/s.*Apache \+ mod_auth_openidc: 9\.50×/.test(l)), lines);
   assert.ok(lines.some((l) => l.includes('tenantgate redis 0.001; apache 1.000')), lines);
+});
+
+test('targetLines: the bearer row against bare h2o with its own target', () => {
+  const rows = [
+    { id: 'h2o-1t', label: 'h', base: null },
+    { id: 'tg-bearer', label: 'tenantgate bearer', base: 'h2o-1t' },
+  ];
+  const run = (row, rps, cpu) => ({ row, run: 1, rps, cpuProxy: cpu, wall: 2, problem: null });
+  const byId = new Map(aggregate(rows, [run('h2o-1t', 10000, 0.5), run('tg-bearer', 8800, 0.55)]).map((s) => [s.id, s]));
+  const lines = targetLines(byId);
+  const want = /^tenantgate bearer \/ bare h2o: 0\.88× req\/s, 0\.80× per proxy CPU-second \(target ≥ 0\.85×\)$/;
+  assert.ok(lines.some((l) => want.test(l)), lines);
+  // with bare h2o given the same token, its ratio follows
+  rows.push({ id: 'h2o-1t-bearer', label: 'h2o token', base: null });
+  const withPeer = new Map(aggregate(rows, [run('h2o-1t', 10000, 0.5), run('tg-bearer', 8800, 0.55),
+    run('h2o-1t-bearer', 8000, 0.5)]).map((s) => [s.id, s]));
+  assert.ok(targetLines(withPeer).some((l) => l.endsWith(
+    '(target ≥ 0.85×); / bare h2o given the same token: 1.10× req/s, 1.00× per proxy CPU-second')), targetLines(withPeer));
+});
+
+test('loginSummary: CPU per wall second, and what makes a login run not count', () => {
+  const a = { row: 'tg-redis', label: 'tg', run: '1', wall: '2', 'cpu-idp': '1.9', 'cpu-proxy': '0.2', 'cpu-client': '0.5' };
+  const ok = loginSummary(a, '{"logins":40,"failed":0,"seconds":2,"rate":20,"parallel":8,"firstError":null}\n');
+  assert.equal(ok.problem, null);
+  assert.equal(ok.rate, 20);
+  assert.equal(ok.cpuIdp, 0.95);
+  assert.equal(ok.cpuProxy, 0.1);
+  assert.equal(ok.cpuClient, 0.25);
+  assert.match(loginSummary(a, '').problem, /printed no result/);
+  assert.match(loginSummary(a, 'not json').problem, /printed no result/);
+  assert.match(loginSummary(a, '{"logins":0,"failed":0,"seconds":2,"rate":0}').problem, /no login completed/);
+  const bad = loginSummary(a, '{"logins":38,"failed":2,"seconds":2,"rate":19,"firstError":"status 500"}');
+  assert.match(bad.problem, /2 of 40 logins failed \(first: status 500\)/);
+});
+
+test('loginLines: medians per peer, tenantgate / Apache, and whether the IdP bounds the rate', () => {
+  const run = (row, label, n, rate, cpuIdp, cpuProxy, problem = null) =>
+    ({ row, label, run: n, logins: rate * 2, rate, cpuIdp, cpuProxy, cpuClient: 0.3, problem });
+  const results = [
+    run('tg-redis', 'tg', 1, 20, 0.95, 0.1),
+    run('apache', 'ap', 1, 16, 0.9, 0.4),
+    run('tg-redis', 'tg', 2, 22, 0.97, 0.1),
+    run('apache', 'ap', 2, 10, 0.2, 0.4, '1 of 21 logins failed (first: x)'),
+  ];
+  const out = loginLines(results);
+  assert.ok(out.lines.some((l) => /^tg: 21\.0 logins\/s \(84 logins in 2 run\(s\)\); CPU in cores: IdP 0\.96, proxy 0\.10/.test(l)), out.lines);
+  assert.ok(out.lines.includes('tg / ap: 1.31× logins/s, 5.25× per proxy CPU-second'), out.lines);
+  assert.ok(out.lines.some((l) => l.startsWith('bound by the IdP: it ran at 0.96 / 0.90 cores')), out.lines);
+  assert.deepEqual(out.problems, ['ap: login run 2: 1 of 21 logins failed (first: x)']);
+  assert.deepEqual(out.missing, []);
+  const quiet = loginLines([run('tg-redis', 'tg', 1, 20, 0.2, 0.1), run('apache', 'ap', 1, 10, 0.95, 0.4)]);
+  assert.ok(quiet.lines.some((l) => l.startsWith('not bound by the IdP (below 0.85 cores in some run); busiest ' +
+    "process of each peer's logins, in cores: tg login client 0.30; ap IdP 0.95.")), quiet.lines);
+  assert.deepEqual(loginLines([run('apache', 'ap', 1, 0, 0.1, 0.1, 'no login completed')]).missing, ['ap']);
 });

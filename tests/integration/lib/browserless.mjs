@@ -302,6 +302,8 @@ export function parseForms(htmlText) {
  *   resolve     {hostname: address} connect there instead (like curl --resolve)
  *   headers     extra request headers for every request
  *   timeoutMs   per request (10 s)
+ *   agents      {http, https}: keep-alive agents to reuse connections as a
+ *               browser does (default: a new connection for every request)
  * Every navigation resolves a response {url, method, status, headers, body,
  * raw, json(), chain}; chain lists every hop {method, url, status, location}.
  */
@@ -340,7 +342,7 @@ export function createBrowser(options = {}) {
             path: `${u.pathname}${u.search}`,
             method,
             headers: reqHeaders,
-            agent: false,
+            agent: (options.agents && options.agents[secure ? 'https' : 'http']) || false,
         };
         if (secure) {
             reqOptions.ca = options.ca;
