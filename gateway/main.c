@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "generation.h"
+#include "memory_tuning.h"
 #include "runtime.h"
 #include "util/log.h"
 
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
                                             {"version", no_argument, NULL, 'v'},
                                             {"help", no_argument, NULL, 'h'},
                                             {NULL, 0, NULL, 0}};
+    gw_memory_tune_process();
     const char *path = NULL;
     int check_only = 0, opt;
     while ((opt = getopt_long(argc, argv, "c:t:vh", options, NULL)) != -1) {

@@ -19,6 +19,7 @@
 #include "edge_handler.h"
 #include "error_filter.h"
 #include "inflight.h"
+#include "memory_tuning.h"
 #include "metrics.h"
 #include "redirect_handler.h"
 #include "control.h"
@@ -425,6 +426,10 @@ int gw_runtime_run(gw_runtime_t *runtime)
         }
         ++runtime->workers_started;
     }
+    /* idle connections' freed heap pages go back to the kernel (docs/internals/memory.md) */
+    gw_memory_trimmer_t *trimmer = status == 0 ? gw_memory_trimmer_start(GW_MEMORY_TRIM_INTERVAL_MS) : NULL;
+    if (status == 0 && trimmer == NULL)
+        tg_log_warn("runtime", "cannot start the memory trimmer thread: freed heap pages stay resident");
     if (status == 0) {
         atomic_store(&runtime->ready, 1);
         log_listeners(runtime);
@@ -443,6 +448,7 @@ int gw_runtime_run(gw_runtime_t *runtime)
         uv_async_send(&runtime->workers[i].stop_async);
     for (size_t i = 0; i < runtime->workers_started; ++i)
         pthread_join(runtime->workers[i].thread, NULL);
+    gw_memory_trimmer_stop(trimmer);
     gw_control_close(&control);
     tg_log_info("runtime", "stopped");
     return status;

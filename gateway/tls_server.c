@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "memory_tuning.h"
+
 /* TLS 1.2: ECDHE with AEAD only. TLS 1.3: every suite is AEAD; AES-128 first, as it is the cheapest with
  * AES-NI. */
 static const char tls13_ciphers[] =
@@ -56,6 +58,7 @@ SSL_CTX *gw_tls_server_ctx_new(const gw_server_t *server, char *err, size_t err_
                  server->tls.private_key, server->tls.server_certificate);
         goto fail;
     }
+    gw_memory_tune_ssl_ctx(ctx);
     h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
     return ctx;
 

@@ -2,19 +2,22 @@
 // one proxy process, each proven live by one GET answered 200, then reads the
 // process's memory while all of them are open, and closes them.
 //
-//   node connections.mjs --url https://127.0.0.1:PORT/PATH --count N --pid PID [--parallel 100]
+//   node connections.mjs --url https://127.0.0.1:PORT/PATH --count N --pid PID [--parallel 100] [--settle S]
 //
 // Opening thousands of TLS connections takes a while on a busy machine, longer
 // than servers keep an idle HTTP/2 connection (h2o: 10 s): every open one gets
 // a PING every 3 s, as a browser tab's keep-alive would, so they all stay open.
 //
-// Prints one JSON line: {count, open, ok, rssKiB, hwmKiB, rssBeforeKiB, seconds}.
+// Prints one JSON line: {count, open, ok, rssKiB, hwmKiB, rssBeforeKiB, kibPerConnection, seconds}, read 1 s
+// after the last connection answered; with --settle S (seconds) also {settledRssKiB, settledOpen}, read S
+// seconds later with every connection still open and pinged (what idle connections keep, once the server's
+// periodic work, if any, had its turn).
 // Exits 1 when fewer than COUNT connections were open and answered at once.
 import fs from 'node:fs';
 import http2 from 'node:http2';
 
 function args(argv) {
-  const out = { parallel: '100' };
+  const out = { parallel: '100', settle: '0' };
   for (let i = 0; i < argv.length; i += 2) {
     if (!argv[i].startsWith('--') || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}`);
     out[argv[i].slice(2)] = argv[i + 1];
@@ -85,7 +88,8 @@ async function main() {
   };
   await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
   await new Promise((r) => setTimeout(r, 1000)); // let the server settle its buffers
-  const openNow = sessions.filter((s) => !s.closed && !s.destroyed).length;
+  const stillOpen = () => sessions.filter((s) => !s.closed && !s.destroyed).length;
+  const openNow = stillOpen();
   const held = memory(pid);
   const out = {
     count,
@@ -94,12 +98,20 @@ async function main() {
     rssKiB: held.rss,
     hwmKiB: held.hwm,
     rssBeforeKiB: before.rss,
+    kibPerConnection: Number(((held.rss - before.rss) / Math.max(openNow, 1)).toFixed(2)),
     seconds: (Date.now() - t0) / 1000,
   };
+  const settle = Number(a.settle);
+  if (settle > 0) {
+    console.error(`connections.mjs: ${openNow} open, RSS read; settling ${settle} s`);
+    await new Promise((r) => setTimeout(r, settle * 1000));
+    out.settledOpen = stillOpen();
+    out.settledRssKiB = memory(pid).rss;
+  }
   clearInterval(keepAlive);
   for (const s of sessions) s.destroy();
   console.log(JSON.stringify(out));
-  return openNow === count ? 0 : 1;
+  return openNow === count && (out.settledOpen ?? count) === count ? 0 : 1;
 }
 
 main().then(
