@@ -470,6 +470,11 @@ function report(a) {
       for (const l of held) md.push(`- ${l}`);
       md.push('');
     }
+    if (meta.sessions) {
+      // scripts/bench-sessions' own report (markdown: a title line, a list and a table)
+      md.push(meta.sessions.trim());
+      md.push('');
+    }
     if (login.lines.length) {
       md.push('Login flow: complete logins (the protected URL → redirect → the IdP\'s form → callback → ' +
         `session → 200 at the URL), a fresh browser each (scripts/bench.d/login.mjs), ${meta.logins}; ` +
