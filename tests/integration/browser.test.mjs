@@ -24,6 +24,8 @@ import { ALICE_NB1, BOB_NB1 } from './lib/stack.mjs';
 import { gatewayRcToken, startSidecar } from './lib/workloads.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
+// A stuck browser step fails its test within this time instead of holding the file until ctest's timeout.
+const TEST_TIMEOUT_MS = 120000;
 const NB = '/notebook/kubeflow-alice/nb1/';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/';
 
@@ -49,6 +51,18 @@ let origin;
 let shot = 0;
 /** Kernel websockets of every page of the context: {url, openedAt, closedAt}. */
 const kernelSockets = [];
+
+// Closes a page or the browser without letting a stuck Chromium hang the file: closing is
+// cleanup, not what these tests check. Resolves whether it closed within timeoutMs.
+async function closeWithin(target, timeoutMs) {
+    let timer;
+    const closed = await Promise.race([
+        target.close().then(() => true, () => true),
+        new Promise((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return closed;
+}
 
 async function screenshot(what, of = page) {
     shot += 1;
@@ -110,11 +124,11 @@ before(async () => {
 });
 
 after(async () => {
-    await browser?.close();
+    if (browser && !(await closeWithin(browser, 10000))) browser.process()?.kill('SIGKILL');
     await jupyter?.stop();
 });
 
-test('alice signs in through the IdP and lands on her notebook', async () => {
+test('alice signs in through the IdP and lands on her notebook', { timeout: TEST_TIMEOUT_MS }, async () => {
     await page.goto(`${origin}${NB}`);
     assert.ok(page.url().startsWith(`${idp.issuer}/interaction/`), `not at the IdP: ${page.url()}`);
     await page.waitForSelector('#login-form');
@@ -129,7 +143,7 @@ test('alice signs in through the IdP and lands on her notebook', async () => {
               'the tree page came through the sidecar');
 });
 
-test('bob\'s notebook gives her the 403 page, which says who she is and offers to sign out', async () => {
+test('bob\'s notebook gives her the 403 page, which says who she is and offers to sign out', { timeout: TEST_TIMEOUT_MS }, async () => {
     const other = await page.context().newPage();
     try {
         const res = await other.goto(`${origin}${BOB_NB}tree`);
@@ -141,11 +155,11 @@ test('bob\'s notebook gives her the 403 page, which says who she is and offers t
         assert.equal(await other.getAttribute('#logout', 'href'), '/authservice/logout');
         assert.match(await other.textContent('#logout'), /Sign in as someone else/);
     } finally {
-        await other.close();
+        await closeWithin(other, 5000);
     }
 });
 
-test('she creates a notebook and runs a cell through the kernel websocket via the gateway', async () => {
+test('she creates a notebook and runs a cell through the kernel websocket via the gateway', { timeout: TEST_TIMEOUT_MS }, async () => {
     const [nb] = await Promise.all([
         page.context().waitForEvent('page'),
         (async () => {
@@ -174,7 +188,7 @@ test('she creates a notebook and runs a cell through the kernel websocket via th
     assert.ok(kernelSockets.some((k) => k.closedAt === null && k.frames > 0), 'no kernel websocket is open in the page');
 });
 
-test('a logout in another tab closes her kernel websocket', async (t) => {
+test('a logout in another tab closes her kernel websocket', { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const open = kernelSockets.filter((k) => k.closedAt === null);
     assert.ok(open.length >= 1);
     const other = await page.context().newPage();
@@ -185,7 +199,7 @@ test('a logout in another tab closes her kernel websocket', async (t) => {
     await Promise.all([other.waitForURL(`${origin}/**`, { waitUntil: 'load' }),
                        other.click('form button[type=submit]')]);
     await screenshot('logged-out', other);
-    await other.close();
+    await closeWithin(other, 5000);
     for (let i = 0; i < 100 && open.some((k) => k.closedAt === null); i += 1) await page.waitForTimeout(50);
     assert.ok(open.every((k) => k.closedAt !== null), 'the kernel websocket is still open after logout');
     for (const k of open) {
@@ -199,7 +213,7 @@ test('a logout in another tab closes her kernel websocket', async (t) => {
     assert.equal(again.length, 0, 'a kernel websocket got through again after logout');
 });
 
-test('after logout her notebook URL leads to the IdP again and the back button does not get her back in', async (t) => {
+test('after logout her notebook URL leads to the IdP again and the back button does not get her back in', { timeout: TEST_TIMEOUT_MS }, async (t) => {
     // signed out in the other tab: the logout URL now only sends her to sign in
     await page.goto(`${origin}/authservice/logout`);
     assert.ok(page.url().startsWith(`${idp.issuer}/interaction/`), `not at the IdP: ${page.url()}`);
