@@ -16,13 +16,14 @@ import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { sourceDir } from './lib/procs.mjs';
 import { ALICE_MNIST, standardServices, startStandardUpstreams } from './lib/stack.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const MNIST = '/serving/kubeflow-alice/mnist/v1/models/mnist';
 const ALICE_NB = '/notebook/kubeflow-alice/nb1/tree';
 const BOB_NB = '/notebook/kubeflow-bob/tree';
 
-const { dir, clientSecret } = loginSecrets(); // client-secret and session.key in dir
+const login = loginSecrets();
+const { dir, clientSecret } = login; // client-secret and session.key in dir
 const auditFile = join(dir, 'audit.jsonl');
 
 /** The seed's two documents, as written in the talk. */
@@ -75,16 +76,7 @@ before(async () => {
     httpsPort = await freePort();
     idp = await startIdp({ clientSecret, redirectUris: [`https://localhost:${httpsPort}/authservice/callback`] });
     const [adminPort, httpPort] = await freePorts(2);
-    const spec = `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(dir, 'client-secret')}
-    externalUrl: https://localhost:${httpsPort}
-  sessions:
-    store: sqlite:${join(dir, 'sessions.db')}
-    keyFile: ${join(dir, 'session.key')}
-  authorization:
+    const spec = `${loginSpec({ idp, externalUrl: `https://localhost:${httpsPort}`, secrets: login })}  authorization:
     audit: {file: ${auditFile}, sampleAllows: 1, sqliteTable: true}
 `;
     // the same model server behind a rewrite: policies see the path the destination sees

@@ -8,7 +8,6 @@ import { createHash, createHmac, generateKeyPairSync } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import { createBrowser } from './lib/browserless.mjs';
@@ -19,14 +18,15 @@ import { pkcePair, randomValue, startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { BOB_NB1, standardServices, startStandardUpstreams } from './lib/stack.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const PREDICT = '/serving/kubeflow-alice/mnist/v1/models/mnist:predict';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/api/status';
 const FORGE_AUD = 'https://tenantgate.local/api';
 const MACHINE = 'metrics-bot';
 
-const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
+const login = loginSecrets(); // client-secret and session.key in login.dir
+const { clientSecret } = login;
 
 let certs;
 let up;
@@ -137,16 +137,7 @@ before(async () => {
     const [adminPort, httpPort] = await freePorts(2);
     config = (ports, { bobIssuer = true } = {}) => edgeConfig({
         ...ports, certs, services: standardServices(up), limits: { maxHeaderBytes: 65536 },
-        spec: `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: https://localhost:${httpsPort}
-  sessions:
-    store: sqlite://${join(secrets, 'sessions.db')}
-    keyFile: ${join(secrets, 'session.key')}
-`,
+        spec: loginSpec({ idp, externalUrl: `https://localhost:${httpsPort}`, secrets: login }),
         extraDocs: [
             requestAuth('idp', 'istio-system', idp.issuer, `${idp.issuer}/jwks`, [idp.audience, idp.clientId]),
             requestAuth('forge', 'istio-system', forge.origin, `${forge.origin}/jwks`, [FORGE_AUD]),

@@ -89,7 +89,7 @@ before(async () => {
     gw = await startGateway({
         config: (ports) => edgeConfig({
             ...ports, certs,
-            spec: `${loginSpec({ idp, externalUrl: origin, secrets })}  rctoken:\n    signingKeyFile: ${rctokenKey}\n`,
+            spec: `${loginSpec({ idp, externalUrl: origin, secrets, apiPrefixes: ['/api/'] })}  rctoken:\n    signingKeyFile: ${rctokenKey}\n`,
             services: [{ name: 'nb1', namespace: 'kubeflow-alice', host: ALICE_NB1, port: sidecarPort, prefix: NB },
                        { name: 'nb1', namespace: 'kubeflow-bob', host: BOB_NB1, port: bobPort, prefix: BOB_NB }],
             extraDocs: [ownerPolicy('alice'), ownerPolicy('bob')],

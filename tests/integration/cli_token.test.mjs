@@ -18,12 +18,13 @@ import { h2 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePorts } from './lib/net.mjs';
 import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const ALICE_NB = '/notebook/kubeflow-alice/nb1/';
 const BOB_NB = '/notebook/kubeflow-bob/nb1/';
 
-const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
+const login = loginSecrets();
+const { dir: secrets, clientSecret } = login; // client-secret and session.key in secrets
 const signingKey = join(secrets, 'signing.pem');
 writeFileSync(signingKey, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     .export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -46,16 +47,7 @@ let adminPort;
 let httpPort;
 const origin = () => `https://localhost:${httpsPort}`;
 
-const spec = (cliTokenTtl) => `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: ${origin()}
-  sessions:
-    store: sqlite:${join(secrets, 'sessions.db')}
-    keyFile: ${join(secrets, 'session.key')}
-  rctoken:
+const spec = (cliTokenTtl) => `${loginSpec({ idp, externalUrl: origin(), secrets: login })}  rctoken:
     signingKeyFile: ${signingKey}
     cliTokenTtl: ${cliTokenTtl}
 `;

@@ -15,12 +15,13 @@ import { startRedis } from './lib/redis.mjs';
 import { freePort, freePorts, sleep } from './lib/net.mjs';
 import { makeCerts } from './lib/certs.mjs';
 import { standardServices, startStandardUpstreams } from './lib/stack.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
 const ID = /^[A-Za-z0-9_-]{43}$/;
 
-const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
+const login = loginSecrets();
+const { dir: secrets, clientSecret } = login; // client-secret and session.key in secrets
 
 let certs;
 let up;
@@ -43,19 +44,8 @@ async function startLoginGateway(store) {
     const config = (ports) => edgeConfig({ ...ports, certs, services: standardServices(up) }).replace(
         'stripHeaders: [x-forwarded-user]\n',
         `stripHeaders: [x-forwarded-user]
-  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: https://localhost:${httpsPort}
-    apiPrefixes: [/api/]
-  sessions:
-    store: ${store}
-    keyFile: ${join(secrets, 'session.key')}
-    idleTimeout: 3s
-    cacheTtl: 1s
-`);
+${loginSpec({ idp, externalUrl: `https://localhost:${httpsPort}`, secrets: login, store, apiPrefixes: ['/api/'],
+              more: { sessions: { idleTimeout: '3s', cacheTtl: '1s' } } })}`);
     return startGateway({ config, ports: { adminPort, httpsPort, httpPort }, name: 'login-gateway' });
 }
 

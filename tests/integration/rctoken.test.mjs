@@ -19,12 +19,13 @@ import { h2 } from './lib/http.mjs';
 import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, freePorts } from './lib/net.mjs';
 import { ALICE_MNIST, ALICE_NB1, standardServices, startStandardUpstreams } from './lib/stack.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
 const MNIST = '/serving/kubeflow-alice/mnist/';
 
-const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
+const login = loginSecrets();
+const { dir: secrets, clientSecret } = login; // client-secret and session.key in secrets
 
 /** A fresh EC P-256 private key as a PEM file in the secrets dir. */
 function ecKeyFile(name) {
@@ -47,16 +48,7 @@ let httpPort;
 const origin = () => `https://localhost:${httpsPort}`;
 
 function rctokenSpec({ signing, verify = [] }) {
-    return `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: https://localhost:${httpsPort}
-  sessions:
-    store: sqlite:${join(secrets, 'sessions.db')}
-    keyFile: ${join(secrets, 'session.key')}
-  rctoken:
+    return `${loginSpec({ idp, externalUrl: `https://localhost:${httpsPort}`, secrets: login })}  rctoken:
     ttl: 5m
     jwksMaxAge: 30s
     signingKeyFile: ${signing}

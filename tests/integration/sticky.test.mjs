@@ -4,7 +4,6 @@
 // (computed here independently), and anonymous callers still get the
 // alternating weighted round robin.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createBrowser } from './lib/browserless.mjs';
 import { makeCerts } from './lib/certs.mjs';
@@ -14,12 +13,13 @@ import { startIdp, USERS } from './lib/idp.mjs';
 import { freePort, sleep } from './lib/net.mjs';
 import { aliceVirtualService, versionedMnistDocs } from './lib/stack.mjs';
 import { startUpstream } from './lib/upstream.mjs';
-import { loginSecrets } from './lib/login.mjs';
+import { loginSecrets, loginSpec } from './lib/login.mjs';
 
 const HOST = 'mnist.kubeflow-alice.svc.cluster.local';
 const PATH = '/serving/kubeflow-alice/mnist/v1/models/mnist';
 
-const { dir: secrets, clientSecret } = loginSecrets(); // client-secret and session.key in secrets
+const login = loginSecrets(); // client-secret and session.key in login.dir
+const { clientSecret } = login;
 
 /** docs/internals/traffic.md: FNV-1a 64 over salt, NUL, key; then the splitmix64 finaliser. */
 function stickyHash(salt, key) {
@@ -61,16 +61,7 @@ before(async () => {
         redirectUris: [`https://localhost:${httpsPort}/authservice/callback`],
         postLogoutRedirectUris: [`https://localhost:${httpsPort}/`],
     });
-    const spec = `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: https://localhost:${httpsPort}
-  sessions:
-    store: sqlite://${join(secrets, 'sessions.db')}
-    keyFile: ${join(secrets, 'session.key')}
-`;
+    const spec = loginSpec({ idp, externalUrl: `https://localhost:${httpsPort}`, secrets: login });
     gw = await startGateway({
         config: (p) => edgeConfig({ ...p, certs, spec, extraDocs: splitDocs(certs, v1, v2) }),
         ports: { httpsPort, adminPort: await freePort(), httpPort: await freePort() },

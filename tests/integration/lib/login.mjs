@@ -24,19 +24,22 @@ export function loginSecrets() {
 /**
  * TenantGate spec lines (indented two spaces) turning login on: idp (a
  * startIdp() result), externalUrl (https://localhost:PORT), secrets (from
- * loginSecrets()), store (default: sqlite in the secrets dir).
+ * loginSecrets()), store (default: sqlite in the secrets dir), apiPrefixes
+ * (none unless given), and more lines of each section as
+ * {oidc: {scopes: '[openid]'}, sessions: {cacheTtl: '1s'}}.
  */
 export function loginSpec({ idp, externalUrl, secrets, store = `sqlite://${join(secrets.dir, 'sessions.db')}`,
-                            apiPrefixes = ['/api/'] }) {
+                            apiPrefixes, more = {} }) {
+    const lines = (fields = {}) => Object.entries(fields).map(([k, v]) => `    ${k}: ${v}\n`).join('');
+    const oidc = { ...(apiPrefixes ? { apiPrefixes: `[${apiPrefixes.join(', ')}]` } : {}), ...more.oidc };
     return `  oidc:
     issuer: ${idp.issuer}
     allowInsecureIssuer: true
     clientId: ${idp.clientId}
     clientSecretFile: ${secrets.clientSecretFile}
     externalUrl: ${externalUrl}
-    apiPrefixes: [${apiPrefixes.join(', ')}]
-  sessions:
+${lines(oidc)}  sessions:
     store: ${store}
     keyFile: ${secrets.keyFile}
-`;
+${lines(more.sessions)}`;
 }

@@ -3,19 +3,15 @@
 // Every replica has the same config (same client, key file and store) and
 // uses the first replica's https origin as externalUrl: cookies are per host,
 // not per port, so one browser is logged in on all of them.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createBrowser } from './browserless.mjs';
 import { makeCerts } from './certs.mjs';
 import { edgeConfig, startGateway } from './gateway.mjs';
 import { http1 } from './http.mjs';
 import { startIdp } from './idp.mjs';
+import { loginSecrets, loginSpec } from './login.mjs';
 import { freePorts } from './net.mjs';
 import { startRedis } from './redis.mjs';
-import { standardServices } from './stack.mjs';
-import { startUpstream } from './upstream.mjs';
+import { standardServices, startStandardUpstreams } from './stack.mjs';
 
 /**
  * Starts the stack. options:
@@ -32,15 +28,11 @@ import { startUpstream } from './upstream.mjs';
  */
 export async function startLoginStack({ replicas = { a: {} }, sessions = {}, scopes, idp: idpOptions = {},
                                         backchannel = false, spec: extraSpec = '' } = {}) {
-    const secrets = mkdtempSync(join(tmpdir(), 'tg-login-stack-'));
-    process.on('exit', () => rmSync(secrets, { recursive: true, force: true }));
-    const clientSecret = randomBytes(24).toString('base64url');
-    writeFileSync(join(secrets, 'client-secret'), `${clientSecret}\n`, { mode: 0o600 });
-    writeFileSync(join(secrets, 'session.key'), `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    const secrets = loginSecrets();
+    const { clientSecret } = secrets;
 
     const certs = await makeCerts();
-    const up = {};
-    for (const name of ['mnist-alice', 'nb1-alice', 'nb1-bob']) up[name] = await startUpstream({ name, cert: name, certs });
+    const up = await startStandardUpstreams(certs);
     const redis = await startRedis();
     const names = Object.keys(replicas);
     const ports = {};
@@ -61,16 +53,8 @@ export async function startLoginStack({ replicas = { a: {} }, sessions = {}, sco
     const gw = {};
     for (const name of names) {
         const members = { ...sessions, ...replicas[name] };
-        const spec = `  oidc:
-    issuer: ${idp.issuer}
-    allowInsecureIssuer: true
-    clientId: ${idp.clientId}
-    clientSecretFile: ${join(secrets, 'client-secret')}
-    externalUrl: ${external}
-${scopes ? `    scopes: [${scopes.join(', ')}]\n` : ''}  sessions:
-    store: ${redis.url}
-    keyFile: ${join(secrets, 'session.key')}
-${Object.entries(members).map(([k, v]) => `    ${k}: ${v}\n`).join('')}${extraSpec}`;
+        const more = { oidc: scopes ? { scopes: `[${scopes.join(', ')}]` } : {}, sessions: members };
+        const spec = `${loginSpec({ idp, externalUrl: external, secrets, store: redis.url, more })}${extraSpec}`;
         gw[name] = await startGateway({ config: (p) => edgeConfig({ ...p, certs, services: standardServices(up), spec }),
             ports: ports[name], name: `replica-${name}` });
     }
