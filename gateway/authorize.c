@@ -146,9 +146,8 @@ int gw_authorize(gw_authorizer_t *a, h2o_req_t *req, const gw_authorize_request_
     };
     gw_policy_decision_t d;
     gw_policy_decide(a->policy, &request, &d);
-    const char *ns = r->service != NULL ? r->service->meta.namespace_ : NULL;
     if (!d.allowed) {
-        gw_metrics_authz(ns, GW_METRICS_AUTHZ_DENY);
+        gw_metrics_authz(r->namespace_label, GW_METRICS_AUTHZ_DENY);
         if (a->audit != NULL)
             audit(a, req, r, &d, "deny");
         send_forbidden(req, r);
@@ -157,7 +156,7 @@ int gw_authorize(gw_authorizer_t *a, h2o_req_t *req, const gw_authorize_request_
     double retry_after = 0;
     if (a->limits != NULL && r->service != NULL &&
         !gw_rate_limit_take(a->limits, r->identity->userid, r->service->meta.namespace_, &retry_after)) {
-        gw_metrics_authz(ns, GW_METRICS_AUTHZ_RATELIMIT);
+        gw_metrics_authz(r->namespace_label, GW_METRICS_AUTHZ_RATELIMIT);
         if (a->audit != NULL) {
             d.reason = "rate limited";
             audit(a, req, r, &d, "ratelimit");
@@ -171,7 +170,7 @@ int gw_authorize(gw_authorizer_t *a, h2o_req_t *req, const gw_authorize_request_
         h2o_send_inline(req, body.base, body.len);
         return 1;
     }
-    gw_metrics_authz(ns, GW_METRICS_AUTHZ_ALLOW);
+    gw_metrics_authz(r->namespace_label, GW_METRICS_AUTHZ_ALLOW);
     if (a->audit != NULL && (d.audit || gw_audit_log_sample(a->audit)))
         audit(a, req, r, &d, "allow");
     return 0;

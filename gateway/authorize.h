@@ -29,6 +29,7 @@ const gw_policy_t *gw_authorizer_policy(const gw_authorizer_t *authorizer);
 /** What gw_authorize needs besides the h2o request. */
 typedef struct {
     const gw_service_entry_t *service; /* the routed destination */
+    unsigned namespace_label;          /* its namespace's metric label id (gw_metrics_namespace_label) */
     const char *path;                  /* as asked: normalised, without the query (403 page, audit) */
     size_t path_len;
     const char *upstream_path; /* as the destination sees it (after rewrite.uri), without the query: what

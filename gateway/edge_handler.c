@@ -316,6 +316,7 @@ static int authorize(gw_generation_t *generation, h2o_req_t *req, const gw_route
     gw_authorize_request_t request = {
         .service =
             gw_router_clusters(generation->router)->clusters[target->cluster].service, /* resolved at load */
+        .namespace_label = target->metrics_namespace,
         .path = path,
         .path_len = path_len,
         .upstream_path = upstream,

@@ -207,10 +207,12 @@ void gw_metrics_inflight(int delta)
     bump(delta > 0 ? &s->started : &s->ended, 1);
 }
 
-void gw_metrics_authz(const char *namespace_, gw_metrics_authz_t decision)
+void gw_metrics_authz(unsigned namespace_label, gw_metrics_authz_t decision)
 {
     if (decision < GW_METRICS_AUTHZ_COUNT)
-        bump(&shard()->authz[gw_metrics_namespace_label(namespace_)][decision], 1);
+        bump(&shard()->authz[namespace_label < GW_METRICS_MAX_LABELS ? namespace_label : OVERFLOW_LABEL]
+                            [decision],
+             1);
 }
 
 void gw_metrics_session_cache(int hit)

@@ -61,8 +61,8 @@ void gw_metrics_request(unsigned route_label, unsigned namespace_label, int stat
 /** A request started (+1) or ended (-1) on the calling thread: tenantgate_inflight_requests. */
 void gw_metrics_inflight(int delta);
 
-/** An authorization decision for a namespace. */
-void gw_metrics_authz(const char *namespace_, gw_metrics_authz_t decision);
+/** An authorization decision for a namespace (its gw_metrics_namespace_label id). */
+void gw_metrics_authz(unsigned namespace_label, gw_metrics_authz_t decision);
 
 /** A session lookup answered by the worker's cache (hit) or sent to the store (miss). */
 void gw_metrics_session_cache(int hit);

@@ -113,6 +113,7 @@ static int build_route(gw_router_t *router, const gw_config_t *config, const gw_
         target->slot = router->slot_count;
         const gw_cluster_t *c = &router->clusters.clusters[cluster];
         target->metrics_cluster = gw_metrics_cluster_label(c->namespace_, c->name);
+        target->metrics_namespace = gw_metrics_namespace_label(c->namespace_);
         router->slots[router->slot_count] = target;
         router->slot_routes[router->slot_count++] = route;
         route->total_weight += target->weight;

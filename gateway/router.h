@@ -21,7 +21,8 @@ typedef struct {
     size_t cluster;           /* index into the router's cluster table */
     size_t slot;              /* index among every destination of the router (per-worker state lives there) */
     unsigned weight;          /* effective weight: 100 for a lone destination */
-    unsigned metrics_cluster; /* metric label ids, resolved when the router is built */
+    unsigned metrics_cluster; /* metric label ids, resolved when the router is built: the cluster, */
+    unsigned metrics_namespace; /* and its ServiceEntry's namespace (authorization decisions) */
 } gw_route_target_t;
 
 typedef struct {

@@ -120,9 +120,9 @@ static void test_gateway_reasons_and_escaping(void **state)
 static void test_other_metrics(void **state)
 {
     (void)state;
-    gw_metrics_authz("kubeflow-alice", GW_METRICS_AUTHZ_DENY);
-    gw_metrics_authz("kubeflow-alice", GW_METRICS_AUTHZ_DENY);
-    gw_metrics_authz("kubeflow-alice", GW_METRICS_AUTHZ_ALLOW);
+    gw_metrics_authz(gw_metrics_namespace_label("kubeflow-alice"), GW_METRICS_AUTHZ_DENY);
+    gw_metrics_authz(gw_metrics_namespace_label("kubeflow-alice"), GW_METRICS_AUTHZ_DENY);
+    gw_metrics_authz(gw_metrics_namespace_label("kubeflow-alice"), GW_METRICS_AUTHZ_ALLOW);
     gw_metrics_session_cache(1);
     gw_metrics_session_cache(0);
     gw_metrics_session_cache(0);

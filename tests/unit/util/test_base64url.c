@@ -94,6 +94,18 @@ static void test_hex(void **state)
     char hex[9];
     tg_hex_encode(hex, bytes, sizeof(bytes));
     assert_string_equal(hex, "009fa0ff");
+
+    /* every byte value round-trips through the digits */
+    uint8_t all[256];
+    char all_hex[2 * sizeof(all) + 1];
+    for (size_t i = 0; i < sizeof(all); ++i)
+        all[i] = (uint8_t)i;
+    tg_hex_encode(all_hex, all, sizeof(all));
+    assert_int_equal(strlen(all_hex), 2 * sizeof(all));
+    for (size_t i = 0; i < sizeof(all); ++i) {
+        assert_false(all_hex[2 * i] >= 'A' && all_hex[2 * i] <= 'F');
+        assert_int_equal(tg_hex_digit(all_hex[2 * i]) << 4 | tg_hex_digit(all_hex[2 * i + 1]), (int)i);
+    }
 }
 
 int main(void)
