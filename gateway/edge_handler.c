@@ -120,9 +120,9 @@ static worker_generation_t *current_generation(edge_handler_t *self, edge_contex
     return state->current;
 }
 
-static void on_request_disposed(void *_ref)
+/* The request is gone: it leaves the upstream's in-flight count and its generation. */
+static void request_ref_release(request_ref_t *ref)
 {
-    request_ref_t *ref = _ref;
     if (ref->try.endpoint < 0)
         return; /* never sent: no endpoint was available */
     gw_inflight_end();
@@ -263,12 +263,42 @@ typedef struct {
     worker_generation_t *generation;
 } auth_hold_t;
 
-static void on_auth_hold_disposed(void *_hold)
+static void auth_hold_release(auth_hold_t *hold)
 {
-    auth_hold_t *hold = _hold;
     gw_inflight_end();
     if (--hold->generation->requests == 0 && hold->generation != hold->state->current)
         reap(hold->state);
+}
+
+/* What a request keeps from its first pass through the edge handler until its memory goes: one allocation
+ * from its pool, whose parts are released in this order (the generation last). */
+typedef struct {
+    request_ref_t ref;             /* ref.req is set once the request is sent upstream */
+    auth_hold_t hold;              /* hold.generation is set while login may work for the request */
+    gw_observation_t observation;  /* metrics and access log */
+    gw_reset_flood_ticket_t flood; /* a stream cancelled before its response counts against its connection */
+} request_frame_t;
+
+static void on_frame_disposed(void *_frame)
+{
+    request_frame_t *frame = _frame;
+    if (frame->ref.req != NULL)
+        request_ref_release(&frame->ref);
+    if (frame->hold.generation != NULL)
+        auth_hold_release(&frame->hold);
+    gw_observe_end(&frame->observation);
+    gw_reset_flood_guard_release(&frame->flood);
+}
+
+/* The frame of req: an earlier pass's on a pass resumed after a session lookup, else a new (zeroed) one. */
+static request_frame_t *request_frame(h2o_req_t *req, int resumed)
+{
+    gw_observation_t *o = resumed ? gw_observe_resumed(req) : NULL;
+    if (o != NULL)
+        return H2O_STRUCT_FROM_MEMBER(request_frame_t, observation, o);
+    request_frame_t *frame = h2o_mem_alloc_shared(&req->pool, sizeof(*frame), on_frame_disposed);
+    *frame = (request_frame_t){0};
+    return frame;
 }
 
 /* Identity before routing: /authservice/ endpoints, bearer tokens and browser sessions. 1 when req was
@@ -276,8 +306,9 @@ static void on_auth_hold_disposed(void *_hold)
 static int on_req(h2o_handler_t *_self, h2o_req_t *req);
 
 static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_generation_t *generation,
-                        h2o_req_t *req, const char *path, size_t path_len, size_t query_at,
-                        const gw_route_t *route, const char *request_id, as_identity_t *identity)
+                        request_frame_t *frame, h2o_req_t *req, const char *path, size_t path_len,
+                        size_t query_at, const gw_route_t *route, const char *request_id,
+                        as_identity_t *identity)
 {
     *identity = AS_IDENTITY_ANONYMOUS;
     gw_generation_t *g = generation->generation;
@@ -292,9 +323,8 @@ static int authenticate(h2o_handler_t *self, edge_context_t *state, worker_gener
         gw_send_error(req, 503, "Sign-in is not available right now.", request_id); /* fail closed */
         return 1;
     }
-    if (!gw_request_is_resumed(req)) { /* the first pass already holds the generation */
-        auth_hold_t *hold = h2o_mem_alloc_shared(&req->pool, sizeof(*hold), on_auth_hold_disposed);
-        *hold = (auth_hold_t){state, generation};
+    if (frame->hold.generation == NULL) { /* an earlier pass already holds the generation */
+        frame->hold = (auth_hold_t){state, generation};
         ++generation->requests;
         gw_inflight_begin();
     }
@@ -336,17 +366,21 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     worker_generation_t *generation = current_generation(self, state);
     const gw_settings_t *settings = &generation->generation->config->settings;
 
-    /* a request resumed after its session lookup was counted on its first pass */
+    /* a request resumed after its session lookup was counted, and given its id, on its first pass */
     int resumed = gw_request_is_resumed(req);
-    if (!resumed && gw_reset_flood_guard_check(req)) {
-        gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
-        return 0;
+    request_frame_t *frame = request_frame(req, resumed);
+    const char *request_id = frame->observation.request_id;
+    if (frame->observation.req == NULL) {
+        if (!resumed && gw_reset_flood_guard_check(req, &frame->flood)) {
+            gw_send_error(req, 429, "Too many cancelled requests on this connection.", NULL);
+            return 0;
+        }
+        char *id = h2o_mem_alloc_pool(&req->pool, GW_REQUEST_ID_SIZE);
+        if (gw_request_id_generate(id) != 0)
+            id[0] = '\0';
+        request_id = id;
+        gw_observe_begin(&frame->observation, req, generation->generation, request_id);
     }
-
-    char *request_id = h2o_mem_alloc_pool(&req->pool, GW_REQUEST_ID_SIZE);
-    if (gw_request_id_generate(request_id) != 0)
-        request_id[0] = '\0';
-    gw_observation_t *observation = gw_observe_begin(req, generation->generation, request_id);
 
     if (!headers_within_limits(settings, req)) {
         gw_send_error(req, 431, "The request headers are too large.", request_id);
@@ -378,7 +412,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
     size_t matched_len;
     const gw_route_t *route = gw_router_match(generation->generation->router, &route_request, &matched_len);
     as_identity_t identity;
-    if (authenticate(&self->super, state, generation, req, path, path_len, query_at, route, request_id,
+    if (authenticate(&self->super, state, generation, frame, req, path, path_len, query_at, route, request_id,
                      &identity))
         return 0;
     if (gw_rctoken_cli_handle(generation->generation->rctoken, req, path, path_only, &identity, request_id))
@@ -388,7 +422,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
     const gw_route_target_t *target = gw_worker_upstream_pick(generation->upstream, route, identity.userid);
-    gw_observe_route(observation, generation->generation, route, target, identity.userid);
+    gw_observe_route(&frame->observation, generation->generation, route, target, identity.userid);
     h2o_iovec_t target_path = upstream_path(req, route, path, path_len, matched_len);
     if (authorize(generation->generation, req, target, path, path_only, target_path.base,
                   target_path.len - (path_len - path_only), &identity, request_id))
@@ -406,7 +440,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
         return 0;
     }
 
-    request_ref_t *ref = h2o_mem_alloc_shared(&req->pool, sizeof(*ref), on_request_disposed);
+    request_ref_t *ref = &frame->ref;
     *ref = (request_ref_t){
         state, generation, req, {.upstream = generation->upstream, .route = route, .target = target}};
     if ((ref->try.endpoint = gw_worker_upstream_select(generation->upstream, target, &ref->try.overrides)) <

@@ -13,17 +13,6 @@
 /* The longest path written to the access log; longer ones are cut. */
 #define MAX_LOGGED_PATH 2048
 
-struct gw_observation {
-    struct gw_observation *prev, *next; /* the worker's live observations */
-    h2o_req_t *req;
-    uint64_t started_us;
-    const char *request_id;
-    gw_jsonl_t *access_log; /* a reference, or NULL */
-    unsigned route_label, namespace_label, cluster_label;
-    /* pool copies for the access log (NULL: not routed) */
-    const char *namespace_, *route, *upstream, *userid;
-};
-
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -88,9 +77,10 @@ static int connect_failed(const h2o_req_t *req)
     return 0;
 }
 
-static void on_disposed(void *_observation)
+void gw_observe_end(gw_observation_t *o)
 {
-    gw_observation_t *o = _observation;
+    if (o->req == NULL)
+        return; /* never begun */
     if (o->prev != NULL)
         o->prev->next = o->next;
     else
@@ -113,7 +103,7 @@ static void on_disposed(void *_observation)
 
 /* Only a pass resumed after a session lookup looks: a walk over the requests in flight on this worker, newest
  * first, so it passes only those that started during the lookup (long-lived websockets sit at the end). */
-static gw_observation_t *find(h2o_req_t *req)
+gw_observation_t *gw_observe_resumed(h2o_req_t *req)
 {
     if (!gw_auth_is_resumed(req))
         return NULL;
@@ -123,27 +113,25 @@ static gw_observation_t *find(h2o_req_t *req)
     return NULL;
 }
 
-gw_observation_t *gw_observe_begin(h2o_req_t *req, gw_generation_t *generation, const char *request_id)
+void gw_observe_begin(gw_observation_t *o, h2o_req_t *req, gw_generation_t *generation,
+                      const char *request_id)
 {
-    gw_observation_t *o = find(req);
-    if (o == NULL) {
-        o = h2o_mem_alloc_shared(&req->pool, sizeof(*o), on_disposed);
-        *o = (gw_observation_t){
-            .next = live, .req = req, .started_us = now_us(), .access_log = generation->access_log};
-        if (live != NULL)
-            live->prev = o;
-        live = o;
-        if (unrouted.known == 0) /* looked up once per thread */
-            unrouted =
-                (struct unrouted_labels){gw_metrics_route_label("", ""), gw_metrics_namespace_label(""), 1};
-        o->route_label = unrouted.route;
-        o->namespace_label = unrouted.namespace_;
-        if (o->access_log != NULL)
-            gw_jsonl_retain(o->access_log);
-        gw_metrics_inflight(1);
-    }
-    o->request_id = request_id;
-    return o;
+    *o = (gw_observation_t){.next = live,
+                            .req = req,
+                            .started_us = now_us(),
+                            .request_id = request_id,
+                            .access_log = generation->access_log};
+    if (live != NULL)
+        live->prev = o;
+    live = o;
+    if (unrouted.known == 0) /* looked up once per thread */
+        unrouted =
+            (struct unrouted_labels){gw_metrics_route_label("", ""), gw_metrics_namespace_label(""), 1};
+    o->route_label = unrouted.route;
+    o->namespace_label = unrouted.namespace_;
+    if (o->access_log != NULL)
+        gw_jsonl_retain(o->access_log);
+    gw_metrics_inflight(1);
 }
 
 void gw_observe_route(gw_observation_t *o, const gw_generation_t *generation, const gw_route_t *route,

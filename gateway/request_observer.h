@@ -11,18 +11,40 @@
  */
 
 #include <h2o.h>
+#include <stdint.h>
 
 #include "generation.h"
+#include "jsonl.h"
 #include "router.h"
 
-typedef struct gw_observation gw_observation_t;
+/* What the observer keeps of one request, in storage its caller keeps from gw_observe_begin to
+ * gw_observe_end (the edge handler's per-request frame). The fields are the observer's. */
+typedef struct gw_observation {
+    struct gw_observation *prev, *next; /* the worker's live observations */
+    h2o_req_t *req;                     /* NULL: not begun */
+    uint64_t started_us;
+    const char *request_id; /* the one the gateway uses for req (x-request-id, logs) */
+    gw_jsonl_t *access_log; /* a reference, or NULL */
+    unsigned route_label, namespace_label, cluster_label;
+    /* pool copies for the access log (NULL: not routed) */
+    const char *namespace_, *route, *upstream, *userid;
+} gw_observation_t;
 
 /**
- * The observation of req: made on the request's first pass through the edge
- * handler (from the request pool), found again on a pass resumed after a
- * session lookup. request_id is the one the gateway uses from now on.
+ * Starts observing req in o, on the request's first pass through the edge
+ * handler; request_id (in req's pool) is the one the gateway uses for it.
  */
-gw_observation_t *gw_observe_begin(h2o_req_t *req, gw_generation_t *generation, const char *request_id);
+void gw_observe_begin(gw_observation_t *o, h2o_req_t *req, gw_generation_t *generation,
+                      const char *request_id);
+
+/** The observation an earlier pass of req began, on a pass resumed after a session lookup; else NULL. */
+gw_observation_t *gw_observe_resumed(h2o_req_t *req);
+
+/**
+ * Counts the request in the metrics and writes its access log line: call when
+ * req's memory is released. Does nothing for an observation never begun.
+ */
+void gw_observe_end(gw_observation_t *o);
 
 /** The request was routed to target of route (of generation) for userid (may be NULL). */
 void gw_observe_route(gw_observation_t *observation, const gw_generation_t *generation,

@@ -21,11 +21,6 @@ typedef struct {
 /* Each worker runs one loop on one thread: its table needs no locking. */
 static _Thread_local slot_t slots[SLOTS];
 
-typedef struct {
-    uint64_t conn_id;
-    h2o_req_t *req;
-} tracked_t;
-
 static slot_t *find(uint64_t conn_id, int create, uint64_t now)
 {
     size_t base = (size_t)(conn_id * 0x9e3779b97f4a7c15ULL >> 54) % SLOTS;
@@ -43,13 +38,12 @@ static slot_t *find(uint64_t conn_id, int create, uint64_t now)
     return victim;
 }
 
-static void on_request_disposed(void *_tracked)
+void gw_reset_flood_guard_release(const gw_reset_flood_ticket_t *ticket)
 {
-    tracked_t *tracked = _tracked;
     /* no response began: the client cancelled the stream (or the connection went away) */
-    if (tracked->req->res.status != 0)
+    if (ticket->req == NULL || ticket->req->res.status != 0)
         return;
-    slot_t *slot = find(tracked->conn_id, 0, 0);
+    slot_t *slot = find(ticket->conn_id, 0, 0);
     if (slot != NULL)
         ++slot->cancelled;
 }
@@ -74,7 +68,7 @@ static void shut_down(h2o_req_t *req, const slot_t *slot)
         shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
 }
 
-int gw_reset_flood_guard_check(h2o_req_t *req)
+int gw_reset_flood_guard_check(h2o_req_t *req, gw_reset_flood_ticket_t *ticket)
 {
     if (req->version < 0x200)
         return 0;
@@ -91,8 +85,6 @@ int gw_reset_flood_guard_check(h2o_req_t *req)
         return 1;
     }
     ++slot->started;
-    tracked_t *tracked = h2o_mem_alloc_shared(&req->pool, sizeof(*tracked), on_request_disposed);
-    tracked->conn_id = req->conn->id;
-    tracked->req = req;
+    *ticket = (gw_reset_flood_ticket_t){req->conn->id, req};
     return 0;
 }

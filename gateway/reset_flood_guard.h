@@ -17,11 +17,23 @@
 /** Length of the counting window. */
 #define GW_RESET_FLOOD_WINDOW_MS 10000
 
+/** What the guard keeps of a request it let through, in zeroed storage the caller keeps until req is
+ * disposed. */
+typedef struct {
+    uint64_t conn_id;
+    h2o_req_t *req; /* NULL: nothing to release */
+} gw_reset_flood_ticket_t;
+
 /**
  * Counts req (HTTP/2 only; other versions return 0 at once). Returns 1 when
  * req's connection is abusive: the guard has then shut the connection down
- * and the caller must not start work for req. Call from the worker's loop.
+ * and the caller must not start work for req. Otherwise fills *ticket, which
+ * the caller hands to gw_reset_flood_guard_release when req's memory goes.
+ * Call from the worker's loop.
  */
-int gw_reset_flood_guard_check(h2o_req_t *req);
+int gw_reset_flood_guard_check(h2o_req_t *req, gw_reset_flood_ticket_t *ticket);
+
+/** Ends the count of a disposed request: a cancelled stream when no response began (worker's loop). */
+void gw_reset_flood_guard_release(const gw_reset_flood_ticket_t *ticket);
 
 #endif
