@@ -25,7 +25,8 @@ static char scratch_config[128]; /* scratch_dir/test.yaml: the name configs are 
 static inline void scratch_write(const char *rel, const char *text)
 {
     char path[256];
-    snprintf(path, sizeof(path), "%s/%s", scratch_dir, rel);
+    int n = snprintf(path, sizeof(path), "%s/%s", scratch_dir, rel);
+    assert_true(n > 0 && (size_t)n < sizeof(path));
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     fputs(text, fp);
