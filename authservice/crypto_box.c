@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "util/base64url.h"
 #include "util/random.h"
+#include "util/sha256.h"
 
 #define NONCE_SIZE 12
 #define TAG_SIZE 16
@@ -52,11 +52,12 @@ static uint8_t derive_key_id(const uint8_t *key)
 {
     static const char label[] = "tenantgate box key id";
     uint8_t input[sizeof(label) + AS_BOX_KEY_SIZE];
-    uint8_t digest[SHA256_DIGEST_LENGTH];
+    uint8_t digest[TG_SHA256_SIZE];
     memcpy(input, label, sizeof(label));
     memcpy(input + sizeof(label), key, AS_BOX_KEY_SIZE);
-    SHA256(input, sizeof(input), digest);
+    tg_sha256(input, sizeof(input), digest);
     OPENSSL_cleanse(input, sizeof(input));
+    OPENSSL_cleanse(digest + 1, sizeof(digest) - 1);
     return digest[0];
 }
 
