@@ -11,7 +11,7 @@
 #include "authservice/session_id.h"
 #include "util/random.h"
 
-#define KEY_BYTES (AS_SESSION_KEY_LEN / 2)
+#define KEY_BYTES AS_SESSION_KEY_BYTES
 #define MAX_SHARDS 256u
 #define MAX_TTL_MS INT64_C(3600000)
 
@@ -295,6 +295,12 @@ as_cached_session_t *as_session_cache_get(as_session_cache_t *cache, const char 
     uint8_t raw[KEY_BYTES];
     if (parse_key(key, raw) != 0)
         return NULL;
+    return as_session_cache_get_digest(cache, raw, now_ms);
+}
+
+as_cached_session_t *as_session_cache_get_digest(as_session_cache_t *cache, const uint8_t *raw,
+                                                 int64_t now_ms)
+{
     uint64_t hash = hash_key(cache, raw);
     shard_t *shard = shard_of(cache, hash);
     as_cached_session_t *stale = NULL;

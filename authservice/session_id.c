@@ -38,9 +38,14 @@ int as_session_id_is_well_formed(const char *value, size_t len)
     return (int)ok;
 }
 
+void as_session_key_digest(const char *id, size_t id_len, char *out, uint8_t *digest)
+{
+    tg_sha256(id, id_len, digest);
+    tg_hex_encode(out, digest, AS_SESSION_KEY_BYTES);
+}
+
 void as_session_key(const char *id, size_t id_len, char *out)
 {
     uint8_t digest[TG_SHA256_SIZE];
-    tg_sha256(id, id_len, digest);
-    tg_hex_encode(out, digest, sizeof(digest));
+    as_session_key_digest(id, id_len, out, digest);
 }

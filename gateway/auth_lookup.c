@@ -157,14 +157,14 @@ static int session_cookie(h2o_req_t *req, const char **id, size_t *id_len)
            as_session_id_is_well_formed(*id, *id_len);
 }
 
-/* Asks this process's cache for store key key (counted, hit or miss): 1 when that is the answer (a hit, or a
- * miss without a store), 0 when the store must be read. */
-static int probe_key(gw_auth_worker_t *w, const char *key, as_store_status_t *status,
-                     as_cached_session_t **session)
+/* What the cache found (found, counted as a hit or a miss): 1 when that is the answer (a hit, or a miss
+ * without a store), 0 when the store must be read. */
+static int probe_answer(gw_auth_worker_t *w, as_cached_session_t *found, as_store_status_t *status,
+                        as_cached_session_t **session)
 {
-    *session = as_session_cache_get(w->auth->cache, key, gw__auth_now_ms());
-    gw_metrics_session_cache(*session != NULL);
-    if (*session != NULL) {
+    *session = found;
+    gw_metrics_session_cache(found != NULL);
+    if (found != NULL) {
         *status = AS_STORE_OK;
         return 1;
     }
@@ -173,6 +173,13 @@ static int probe_key(gw_auth_worker_t *w, const char *key, as_store_status_t *st
         return 1;
     }
     return 0;
+}
+
+/* Asks this process's cache for store key key: probe_answer. */
+static int probe_key(gw_auth_worker_t *w, const char *key, as_store_status_t *status,
+                     as_cached_session_t **session)
+{
+    return probe_answer(w, as_session_cache_get(w->auth->cache, key, gw__auth_now_ms()), status, session);
 }
 
 int gw__auth_probe_session(gw_auth_worker_t *w, h2o_req_t *req, char *key, as_store_status_t *status,
@@ -184,8 +191,10 @@ int gw__auth_probe_session(gw_auth_worker_t *w, h2o_req_t *req, char *key, as_st
     *session = NULL;
     if (!session_cookie(req, &id, &id_len))
         return 1;
-    as_session_key(id, id_len, key);
-    return probe_key(w, key, status, session);
+    uint8_t digest[AS_SESSION_KEY_BYTES]; /* what key spells: the cache need not parse it back */
+    as_session_key_digest(id, id_len, key, digest);
+    return probe_answer(w, as_session_cache_get_digest(w->auth->cache, digest, gw__auth_now_ms()), status,
+                        session);
 }
 
 int gw__auth_read_session(gw_auth_op_t *op)

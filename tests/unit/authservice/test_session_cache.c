@@ -150,6 +150,35 @@ static void test_hit_and_miss(void **state)
     as_session_cache_free(cache);
 }
 
+/* The digest lookup finds what was put under the hex key of that digest, and nothing else. */
+static void test_get_by_digest(void **state)
+{
+    (void)state;
+    as_session_cache_t *cache = cache_with(100, 4, 5000);
+    char key[AS_SESSION_KEY_LEN + 1], plain[AS_SESSION_KEY_LEN + 1];
+    uint8_t digest[AS_SESSION_KEY_BYTES];
+    as_session_key_digest("session-1", 9, key, digest);
+    as_session_key("session-1", 9, plain);
+    assert_string_equal(key, plain); /* the same store key as as_session_key */
+    assert_null(as_session_cache_get_digest(cache, digest, 0));
+    as_cached_session_t *handle = NULL;
+    assert_int_equal(as_session_cache_put(cache, key, record_named("alice"),
+                                          as_session_cache_epoch(cache, key), 100, &handle),
+                     0);
+    as_cached_session_t *hit = as_session_cache_get_digest(cache, digest, 200);
+    assert_ptr_equal(hit, handle);
+    as_cached_session_release(hit);
+    digest[AS_SESSION_KEY_BYTES - 1] ^= 1; /* another key */
+    assert_null(as_session_cache_get_digest(cache, digest, 200));
+    digest[AS_SESSION_KEY_BYTES - 1] ^= 1;
+    assert_null(as_session_cache_get_digest(cache, digest, 5100)); /* past the TTL, like get */
+    as_session_cache_stats_t st;
+    as_session_cache_stats(cache, &st); /* counted like get: one hit, three misses (one of them expired) */
+    assert_true(st.hits == 1 && st.misses == 3 && st.expired == 1 && st.size == 0);
+    as_cached_session_release(handle);
+    as_session_cache_free(cache);
+}
+
 static void test_ttl(void **state)
 {
     (void)state;
@@ -442,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_hit_and_miss),
+        cmocka_unit_test(test_get_by_digest),
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_invalidate_and_epoch),
         cmocka_unit_test(test_replace_keeps_old_handle_valid),
