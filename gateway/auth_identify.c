@@ -55,30 +55,29 @@ static void deny(const identify_req_t *q)
     free(location);
 }
 
-/* The most a kubeflow-groups header holds (as_groups_header leaves out the groups that do not fit). */
-#define GROUPS_HEADER_MAX 8192
-
 /*
- * The identity of session record r (store key key), copied into the request's
- * pool: the cached record may go away before the request does. The scalar
- * strings share one pool block and the groups header is written in place, at
- * the size its groups need: one pool allocation per string, an 8 KiB stack
- * buffer and a copy of it were most of this function's cost on every hit.
+ * The identity of cached session session (record r, store key key), copied
+ * into the request's pool: the cached record may go away before the request
+ * does. The strings share one pool block, the groups header among them, as
+ * the cache made it: one pool allocation per string, an 8 KiB stack buffer
+ * for the header and its copy were most of this function's cost on every hit.
  */
-static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, const char *key,
-                                 as_identity_t *identity)
+static void identity_from_record(h2o_req_t *req, const as_cached_session_t *session,
+                                 const as_session_record_t *r, const char *key, as_identity_t *identity)
 {
-    enum { SUBJECT, ISSUER, EMAIL, NAME, KEY, STRINGS };
+    enum { SUBJECT, ISSUER, EMAIL, NAME, KEY, GROUPS_HEADER, STRINGS };
+    size_t header_len;
     const char *from[STRINGS] = {
         [SUBJECT] = r->subject,
         [ISSUER] = r->issuer,
         [EMAIL] = r->email != NULL && r->email[0] != '\0' ? r->email : NULL,
         [NAME] = r->name,
         [KEY] = key,
+        [GROUPS_HEADER] = as_cached_session_groups_header(session, &header_len),
     };
     size_t sizes[STRINGS], total = 0;
     for (size_t i = 0; i < STRINGS; ++i)
-        total += sizes[i] = from[i] != NULL ? strlen(from[i]) + 1 : 0;
+        total += sizes[i] = i == GROUPS_HEADER ? header_len + 1 : from[i] != NULL ? strlen(from[i]) + 1 : 0;
     char *at = h2o_mem_alloc_pool(&req->pool, total);
     const char *to[STRINGS];
     for (size_t i = 0; i < STRINGS; ++i) {
@@ -86,17 +85,9 @@ static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, c
         at += sizes[i];
     }
     const char **groups = h2o_mem_alloc_pool(&req->pool, sizeof(*groups) * (r->group_count + 1));
-    size_t header_size = 1;
-    for (size_t i = 0; i < r->group_count; ++i) {
-        size_t size = strlen(r->groups[i]) + 1;
-        groups[i] = memcpy(h2o_mem_alloc_pool(&req->pool, size), r->groups[i], size);
-        header_size += size; /* the group and a comma */
-    }
+    for (size_t i = 0; i < r->group_count; ++i)
+        groups[i] = gw__auth_pool_strdup(req, r->groups[i]);
     groups[r->group_count] = NULL;
-    if (header_size > GROUPS_HEADER_MAX)
-        header_size = GROUPS_HEADER_MAX;
-    char *groups_header = h2o_mem_alloc_pool(&req->pool, header_size);
-    as_groups_header(r, groups_header, header_size);
     *identity = (as_identity_t){
         .source = AS_IDENTITY_SESSION,
         .subject = to[SUBJECT],
@@ -105,7 +96,7 @@ static void identity_from_record(h2o_req_t *req, const as_session_record_t *r, c
         .name = to[NAME],
         .groups = groups,
         .group_count = r->group_count,
-        .groups_header = groups_header,
+        .groups_header = to[GROUPS_HEADER],
         .session_key = to[KEY],
         .expires_at = r->expires_at,
     };
@@ -135,7 +126,7 @@ static int identify_with(const identify_req_t *q, as_store_status_t status,
             gw_send_error(q->req, 403, "This account cannot be used here.", q->request_id);
             return 1;
         }
-    identity_from_record(q->req, r, key, identity);
+    identity_from_record(q->req, session, r, key, identity);
     gw__auth_maybe_refresh(q->w, r, key);
     gw__auth_ws_track(q->req, key);
     return 0;

@@ -121,6 +121,9 @@ void as_session_cache_stats(as_session_cache_t *cache, as_session_cache_stats_t 
 /** The cached record; valid while the handle is held. */
 const as_session_record_t *as_cached_session_record(const as_cached_session_t *session);
 
+/** The kubeflow-groups header of the record (as_groups_header), made when it was cached; *len its length. */
+const char *as_cached_session_groups_header(const as_cached_session_t *session, size_t *len);
+
 /** When the record was cached (the now_ms passed to put). */
 int64_t as_cached_session_cached_at(const as_cached_session_t *session);
 
