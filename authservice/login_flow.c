@@ -106,6 +106,14 @@ char *as_me_json(const as_session_record_t *record)
     return text;
 }
 
+size_t as_groups_header_size(const as_session_record_t *record)
+{
+    size_t size = 1; /* the NUL */
+    for (size_t i = 0; i < record->group_count && size < AS_GROUPS_HEADER_MAX; ++i)
+        size += strlen(record->groups[i]) + 1; /* the group and a comma */
+    return size < AS_GROUPS_HEADER_MAX ? size : AS_GROUPS_HEADER_MAX;
+}
+
 size_t as_groups_header(const as_session_record_t *record, char *out, size_t out_size)
 {
     size_t used = 0;

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authservice/login_flow.h"
 #include "authservice/session_id.h"
 #include "util/random.h"
 
-#define KEY_BYTES (AS_SESSION_KEY_LEN / 2)
+#define KEY_BYTES AS_SESSION_KEY_BYTES
 #define MAX_SHARDS 256u
 #define MAX_TTL_MS INT64_C(3600000)
 
@@ -23,6 +24,8 @@ struct as_cached_session {
     struct as_cached_session *chain_next, *lru_prev, *lru_next;
     uint64_t hash;
     uint8_t key[KEY_BYTES];
+    size_t groups_header_len;
+    char groups_header[]; /* as_groups_header of record, made once when cached instead of on every hit */
 };
 
 /* One stripe; aligned so that two shards never share a cache line. */
@@ -194,6 +197,12 @@ const as_session_record_t *as_cached_session_record(const as_cached_session_t *s
     return session->record;
 }
 
+const char *as_cached_session_groups_header(const as_cached_session_t *session, size_t *len)
+{
+    *len = session->groups_header_len;
+    return session->groups_header;
+}
+
 int64_t as_cached_session_cached_at(const as_cached_session_t *session)
 {
     return session->cached_at;
@@ -295,6 +304,12 @@ as_cached_session_t *as_session_cache_get(as_session_cache_t *cache, const char 
     uint8_t raw[KEY_BYTES];
     if (parse_key(key, raw) != 0)
         return NULL;
+    return as_session_cache_get_digest(cache, raw, now_ms);
+}
+
+as_cached_session_t *as_session_cache_get_digest(as_session_cache_t *cache, const uint8_t *raw,
+                                                 int64_t now_ms)
+{
     uint64_t hash = hash_key(cache, raw);
     shard_t *shard = shard_of(cache, hash);
     as_cached_session_t *stale = NULL;
@@ -341,10 +356,12 @@ int as_session_cache_put(as_session_cache_t *cache, const char *key, as_session_
     if (record == NULL)
         return -1;
     as_cached_session_t *e = NULL;
-    if (parse_key(key, raw) != 0 || (e = malloc(sizeof(*e))) == NULL) {
+    size_t header_size = as_groups_header_size(record);
+    if (parse_key(key, raw) != 0 || (e = malloc(sizeof(*e) + header_size)) == NULL) {
         as_session_record_free(record);
         return -1;
     }
+    e->groups_header_len = as_groups_header(record, e->groups_header, header_size);
     atomic_init(&e->refs, out != NULL ? 2 : 1); /* the cache's, and the caller's */
     e->cached_at = now_ms;
     e->record = record;

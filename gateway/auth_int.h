@@ -102,10 +102,35 @@ void gw__auth_lookup_finish(gw_auth_op_t *op);
  */
 int gw__auth_lookup_session(gw_auth_op_t *op);
 
+/**
+ * The first half of a lookup, without an operation (the identity step's cache
+ * hit needs none): finds the well-formed session cookie of req, writes its
+ * store key into key (AS_SESSION_KEY_LEN + 1 bytes) and asks this process's
+ * cache (counted in the metrics, hit or miss). Returns 1 when that is the
+ * answer: *status AS_STORE_OK with *session (retained: the caller releases
+ * it) on a hit, AS_STORE_NOT_FOUND without a usable cookie,
+ * AS_STORE_UNAVAILABLE on a miss without a store. Returns 0 on a miss the
+ * store must answer: gw__auth_read_session with that key.
+ */
+int gw__auth_probe_session(gw_auth_worker_t *w, h2o_req_t *req, char *key, as_store_status_t *status,
+                           as_cached_session_t **session);
+
+/**
+ * The second half: reads op->key from the store after a cache miss (or waits
+ * for the miss of that key already in flight). 1 when the answer is in op,
+ * 0 when it will come through gw__auth_lookup_finish.
+ */
+int gw__auth_read_session(gw_auth_op_t *op);
+
 /** Looks the session up and goes on through gw__auth_lookup_finish, now or later. */
 void gw__auth_start_lookup(gw_auth_op_t *op);
 
-/** The session found, or NULL (no session, expired); *down when the store failed. */
+/** The record of a lookup's answer when it is live, or NULL (no session, expired); *down when the store
+ * failed. */
+const as_session_record_t *gw__auth_live_record(as_store_status_t status, const as_cached_session_t *session,
+                                                int *down);
+
+/** gw__auth_live_record of op's lookup. */
 const as_session_record_t *gw__auth_found_record(const gw_auth_op_t *op, int *down);
 
 /** The idle marker's store key of session key key (malloc'd), NULL when memory is short. */

@@ -7,6 +7,8 @@
 #include "authservice/session_ended.h"
 #include "util/log.h"
 
+static int lookup_key(gw_auth_op_t *op);
+
 /* A record is usable until its absolute end. */
 static int record_live(const as_session_record_t *r)
 {
@@ -70,8 +72,9 @@ static void answer_waiters(gw_auth_op_t *waiters, as_store_status_t status, as_c
         gw_auth_op_t *op = waiters;
         waiters = op->next_waiter;
         op->next_waiter = NULL;
-        if (stale) {
-            gw__auth_start_lookup(op);
+        if (stale) { /* again by its key: op->req (and its cookie) may be gone by now */
+            if (lookup_key(op) != 0)
+                gw__auth_lookup_finish(op);
             continue;
         }
         op->status = status;
@@ -147,28 +150,55 @@ int gw__auth_end_session(gw_auth_worker_t *w, const char *key, as_store_cb cb, v
     return rc;
 }
 
-int gw__auth_lookup_session(gw_auth_op_t *op)
+/* The session cookie of req when it is well formed: 1 with its id (in the request's headers). */
+static int session_cookie(h2o_req_t *req, const char **id, size_t *id_len)
+{
+    return gw__auth_find_cookie(req, GW_AUTH_SESSION_COOKIE, id, id_len) &&
+           as_session_id_is_well_formed(*id, *id_len);
+}
+
+/* What the cache found (found, counted as a hit or a miss): 1 when that is the answer (a hit, or a miss
+ * without a store), 0 when the store must be read. */
+static int probe_answer(gw_auth_worker_t *w, as_cached_session_t *found, as_store_status_t *status,
+                        as_cached_session_t **session)
+{
+    *session = found;
+    gw_metrics_session_cache(found != NULL);
+    if (found != NULL) {
+        *status = AS_STORE_OK;
+        return 1;
+    }
+    if (w->store == NULL) {
+        *status = AS_STORE_UNAVAILABLE;
+        return 1;
+    }
+    return 0;
+}
+
+/* Asks this process's cache for store key key: probe_answer. */
+static int probe_key(gw_auth_worker_t *w, const char *key, as_store_status_t *status,
+                     as_cached_session_t **session)
+{
+    return probe_answer(w, as_session_cache_get(w->auth->cache, key, gw__auth_now_ms()), status, session);
+}
+
+int gw__auth_probe_session(gw_auth_worker_t *w, h2o_req_t *req, char *key, as_store_status_t *status,
+                           as_cached_session_t **session)
 {
     const char *id;
     size_t id_len;
-    op->status = AS_STORE_NOT_FOUND;
-    if (!gw__auth_find_cookie(op->req, GW_AUTH_SESSION_COOKIE, &id, &id_len) ||
-        !as_session_id_is_well_formed(id, id_len))
+    *status = AS_STORE_NOT_FOUND;
+    *session = NULL;
+    if (!session_cookie(req, &id, &id_len))
         return 1;
-    memcpy(op->session_id, id, id_len);
-    op->session_id[id_len] = '\0';
-    as_session_key(id, id_len, op->key);
-    gw_auth_t *auth = op->w->auth;
-    op->session = as_session_cache_get(auth->cache, op->key, gw__auth_now_ms());
-    gw_metrics_session_cache(op->session != NULL);
-    if (op->session != NULL) {
-        op->status = AS_STORE_OK;
-        return 1;
-    }
-    if (op->w->store == NULL) {
-        op->status = AS_STORE_UNAVAILABLE;
-        return 1;
-    }
+    uint8_t digest[AS_SESSION_KEY_BYTES]; /* what key spells: the cache need not parse it back */
+    as_session_key_digest(id, id_len, key, digest);
+    return probe_answer(w, as_session_cache_get_digest(w->auth->cache, digest, gw__auth_now_ms()), status,
+                        session);
+}
+
+int gw__auth_read_session(gw_auth_op_t *op)
+{
     gw_auth_op_t *leader = miss_in_flight(op->w, op->key);
     if (leader != NULL) { /* the same session is being read already: wait for that answer */
         op->next_waiter = leader->waiters;
@@ -178,7 +208,7 @@ int gw__auth_lookup_session(gw_auth_op_t *op)
     op->next_miss = op->w->misses;
     op->w->misses = op;
     /* the record and its idle marker, read at once: one round trip (pipelined on one Redis connection) */
-    op->epoch = as_session_cache_epoch(auth->cache, op->key);
+    op->epoch = as_session_cache_epoch(op->w->auth->cache, op->key);
     op->store_key = gw__auth_prefixed("session:", op->key);
     char *seen = gw__auth_seen_key(op->key);
     op->status = op->seen_status = AS_STORE_ERROR; /* for a read that cannot be started */
@@ -194,6 +224,25 @@ int gw__auth_lookup_session(gw_auth_op_t *op)
     return op->done_in_call ? 1 : 0;
 }
 
+/* The lookup of op->key: cache, then store. */
+static int lookup_key(gw_auth_op_t *op)
+{
+    return probe_key(op->w, op->key, &op->status, &op->session) ? 1 : gw__auth_read_session(op);
+}
+
+int gw__auth_lookup_session(gw_auth_op_t *op)
+{
+    const char *id;
+    size_t id_len;
+    op->status = AS_STORE_NOT_FOUND;
+    if (!session_cookie(op->req, &id, &id_len))
+        return 1;
+    memcpy(op->session_id, id, id_len);
+    op->session_id[id_len] = '\0';
+    as_session_key(id, id_len, op->key);
+    return lookup_key(op);
+}
+
 void gw__auth_start_lookup(gw_auth_op_t *op)
 {
     int rc = gw__auth_lookup_session(op);
@@ -201,11 +250,17 @@ void gw__auth_start_lookup(gw_auth_op_t *op)
         gw__auth_lookup_finish(op); /* answered now (or the store cannot be asked: status says so) */
 }
 
+const as_session_record_t *gw__auth_live_record(as_store_status_t status, const as_cached_session_t *session,
+                                                int *down)
+{
+    *down = status != AS_STORE_OK && status != AS_STORE_NOT_FOUND;
+    if (status != AS_STORE_OK || session == NULL)
+        return NULL;
+    const as_session_record_t *r = as_cached_session_record(session);
+    return record_live(r) ? r : NULL;
+}
+
 const as_session_record_t *gw__auth_found_record(const gw_auth_op_t *op, int *down)
 {
-    *down = op->status != AS_STORE_OK && op->status != AS_STORE_NOT_FOUND;
-    if (op->status != AS_STORE_OK || op->session == NULL)
-        return NULL;
-    const as_session_record_t *r = as_cached_session_record(op->session);
-    return record_live(r) ? r : NULL;
+    return gw__auth_live_record(op->status, op->session, down);
 }

@@ -294,6 +294,15 @@ function suite(storeName, storeUrl, storeProcess) {
                         assert.equal(res.json().headers['kubeflow-userid'], USERS.alice.username);
                     }
                     assert.equal(after - before, 2, 'twenty concurrent misses of one session: one store read');
+                    // now cached (for the 1 s TTL): hits, one at a time and concurrent, never ask the store
+                    const hit = () => h2(gw.origin, { session, path: NB,
+                        headers: { cookie: `__Host-tenantgate=${id}`, accept: 'text/html' } });
+                    const hits = [await hit(), await hit(), ...await Promise.all(Array.from({ length: 10 }, hit))];
+                    for (const res of hits) {
+                        assert.equal(res.status, 200);
+                        assert.equal(res.json().headers['kubeflow-userid'], USERS.alice.username);
+                    }
+                    assert.equal(gets() - after, 0, 'a cache hit read the store');
                 } finally {
                     session.close();
                 }
@@ -322,6 +331,11 @@ function suite(storeName, storeUrl, storeProcess) {
             const res = await http1(`${gw.origin}/authservice/me`, { ca, servername: 'localhost',
                 headers: { cookie: `__Host-tenantgate=${id}` } });
             assert.equal(res.status, 401);
+            // nor on a proxied path, within the cache TTL of its last use (the identity step's cache probe)
+            const proxied = await http1(`${gw.origin}${NB}`, { ca, servername: 'localhost',
+                headers: { cookie: `__Host-tenantgate=${id}`, accept: 'text/html' } });
+            assert.equal(proxied.status, 302);
+            assert.match(proxied.headers.location, /^\/authservice\/login\?rd=/);
         });
     });
 }

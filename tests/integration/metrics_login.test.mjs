@@ -2,7 +2,8 @@
 // (started, succeeded) and the session cache counters (a miss, then hits) and
 // gauges (one entry of the default bound);
 // the access log names the user, /metrics never does, and neither holds the
-// session id or the password.
+// session id or the password. A cached session past its absolute end is
+// refused by the cache hit itself (counted a hit, the store not asked).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { echoFrom } from './lib/checks.mjs';
 import { http1 } from './lib/http.mjs';
 import { USERS } from './lib/idp.mjs';
+import { sleep } from './lib/net.mjs';
 import { startLoginStack } from './lib/login_stack.mjs';
 
 const NB = '/notebook/kubeflow-alice/nb1/';
@@ -19,7 +21,9 @@ let dir;
 
 before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tg-metrics-login-'));
-    s = await startLoginStack({ spec: `  accessLog: {file: ${JSON.stringify(join(dir, 'access.jsonl'))}}\n` });
+    // sessions end 8 s after login but stay cached for an hour: past its end, a session is still a cache hit
+    s = await startLoginStack({ spec: `  accessLog: {file: ${JSON.stringify(join(dir, 'access.jsonl'))}}\n`,
+        sessions: { absoluteTimeout: '8s', idleTimeout: '8s', cacheTtl: '1h' } });
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,4 +75,28 @@ test('login, cache and user: counted in /metrics without the user; named in the 
     }
     assert.ok(!text.includes(USERS.alice.username), 'the user id in /metrics');
     assert.ok(!text.includes('alice@'), 'the user id in /metrics');
+});
+
+test('a cached session past its absolute end is refused on the cache hit, without a store read', async () => {
+    const browser = s.newBrowser();
+    echoFrom(await browser.login(`${s.origin('a')}${NB}`, USERS.alice), 'nb1-alice'); // the landing caches it
+    const loggedIn = Date.now(); // the record ends at most absoluteTimeout after this
+    const id = s.sessionOf(browser);
+    assert.equal((await s.get('a', `${NB}x`, id)).status, 200);
+    await sleep(loggedIn + 8000 + 1100 - Date.now());
+    const hits = (text) => value(text, 'tenantgate_sessions_cache_total{result="hit"}');
+    const misses = (text) => value(text, 'tenantgate_sessions_cache_total{result="miss"}');
+    const before = await scrape();
+    const res = await s.get('a', `${NB}x`, id);
+    assert.equal(res.status, 302);
+    assert.match(res.headers.location, /^\/authservice\/login\?rd=/);
+    let text;
+    const deadline = Date.now() + 5000;
+    do {
+        text = await scrape();
+        if (hits(text) > hits(before)) break;
+        await sleep(50);
+    } while (Date.now() < deadline);
+    assert.equal(hits(text) - hits(before), 1, 'the refused request was a cache hit');
+    assert.equal(misses(text) - misses(before), 0);
 });

@@ -57,4 +57,10 @@ char *as_me_json(const as_session_record_t *record);
  */
 size_t as_groups_header(const as_session_record_t *record, char *out, size_t out_size);
 
+/** The most a kubeflow-groups header holds: as_groups_header leaves out the groups that do not fit. */
+#define AS_GROUPS_HEADER_MAX 8192
+
+/** The out_size as_groups_header needs for all of record's groups, at most AS_GROUPS_HEADER_MAX. */
+size_t as_groups_header_size(const as_session_record_t *record);
+
 #endif

@@ -84,6 +84,14 @@ void as_session_cache_free(as_session_cache_t *cache);
 as_cached_session_t *as_session_cache_get(as_session_cache_t *cache, const char *key, int64_t now_ms);
 
 /**
+ * as_session_cache_get of the key that digest (AS_SESSION_KEY_BYTES bytes)
+ * spells in lowercase hex, without parsing that key again: for a caller that
+ * has the digest at hand (as_session_key_digest).
+ */
+as_cached_session_t *as_session_cache_get_digest(as_session_cache_t *cache, const uint8_t *digest,
+                                                 int64_t now_ms);
+
+/**
  * The invalidation epoch of key's shard: read it before reading the store
  * after a miss, and pass it to as_session_cache_put. Lock-free.
  */
@@ -112,6 +120,9 @@ void as_session_cache_stats(as_session_cache_t *cache, as_session_cache_stats_t 
 
 /** The cached record; valid while the handle is held. */
 const as_session_record_t *as_cached_session_record(const as_cached_session_t *session);
+
+/** The kubeflow-groups header of the record (as_groups_header), made when it was cached; *len its length. */
+const char *as_cached_session_groups_header(const as_cached_session_t *session, size_t *len);
 
 /** When the record was cached (the now_ms passed to put). */
 int64_t as_cached_session_cached_at(const as_cached_session_t *session);

@@ -130,6 +130,27 @@ static void test_session_id_shape_and_uniqueness(void **state)
     assert_false(as_session_id_is_well_formed(a, strlen(a)));
 }
 
+/* Every byte value, first, middle and last: well formed exactly for the base64url alphabet. */
+static void test_session_id_alphabet_exhaustive(void **state)
+{
+    (void)state;
+    char id[AS_SESSION_ID_LEN + 1];
+    memset(id, 'A', AS_SESSION_ID_LEN);
+    id[AS_SESSION_ID_LEN] = '\0';
+    const size_t positions[] = {0, AS_SESSION_ID_LEN / 2, AS_SESSION_ID_LEN - 1};
+    for (int c = 0; c < 256; ++c) {
+        int expected = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_';
+        for (size_t p = 0; p < sizeof(positions) / sizeof(positions[0]); ++p) {
+            id[positions[p]] = (char)c;
+            assert_int_equal(as_session_id_is_well_formed(id, AS_SESSION_ID_LEN), expected);
+            id[positions[p]] = 'A';
+        }
+    }
+    assert_false(as_session_id_is_well_formed(id, AS_SESSION_ID_LEN + 1));
+    assert_false(as_session_id_is_well_formed(id, 0));
+}
+
 static void test_session_key_is_sha256_hex(void **state)
 {
     (void)state;
@@ -147,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_cookie_remove_table),
         cmocka_unit_test(test_cookie_remove_worst_growth_fits),
         cmocka_unit_test(test_session_id_shape_and_uniqueness),
+        cmocka_unit_test(test_session_id_alphabet_exhaustive),
         cmocka_unit_test(test_session_key_is_sha256_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "authservice/login_flow.h"
 #include "authservice/session_cache.h"
 #include "authservice/session_id.h"
 
@@ -147,6 +148,75 @@ static void test_hit_and_miss(void **state)
     assert_int_equal(st.insertions, 1);
     assert_int_equal(st.size, 1);
     assert_int_equal(st.capacity, 100);
+    as_session_cache_free(cache);
+}
+
+/* The digest lookup finds what was put under the hex key of that digest, and nothing else. */
+static void test_get_by_digest(void **state)
+{
+    (void)state;
+    as_session_cache_t *cache = cache_with(100, 4, 5000);
+    char key[AS_SESSION_KEY_LEN + 1], plain[AS_SESSION_KEY_LEN + 1];
+    uint8_t digest[AS_SESSION_KEY_BYTES];
+    as_session_key_digest("session-1", 9, key, digest);
+    as_session_key("session-1", 9, plain);
+    assert_string_equal(key, plain); /* the same store key as as_session_key */
+    assert_null(as_session_cache_get_digest(cache, digest, 0));
+    as_cached_session_t *handle = NULL;
+    assert_int_equal(as_session_cache_put(cache, key, record_named("alice"),
+                                          as_session_cache_epoch(cache, key), 100, &handle),
+                     0);
+    as_cached_session_t *hit = as_session_cache_get_digest(cache, digest, 200);
+    assert_ptr_equal(hit, handle);
+    as_cached_session_release(hit);
+    digest[AS_SESSION_KEY_BYTES - 1] ^= 1; /* another key */
+    assert_null(as_session_cache_get_digest(cache, digest, 200));
+    digest[AS_SESSION_KEY_BYTES - 1] ^= 1;
+    assert_null(as_session_cache_get_digest(cache, digest, 5100)); /* past the TTL, like get */
+    as_session_cache_stats_t st;
+    as_session_cache_stats(cache, &st); /* counted like get: one hit, three misses (one of them expired) */
+    assert_true(st.hits == 1 && st.misses == 3 && st.expired == 1 && st.size == 0);
+    as_cached_session_release(handle);
+    as_session_cache_free(cache);
+}
+
+/* A record with count groups: "g<i>" padded with 'x' to width characters; group 1 holds a comma. */
+static as_session_record_t *record_with_groups(size_t count, size_t width)
+{
+    as_session_record_t *r = record_named("alice");
+    r->groups = calloc(count, sizeof(*r->groups));
+    r->group_count = count;
+    for (size_t i = 0; i < count; ++i) {
+        r->groups[i] = malloc(width + 1);
+        memset(r->groups[i], 'x', width);
+        r->groups[i][width] = '\0';
+        memcpy(r->groups[i], i == 1 ? "g,1" : "g", i == 1 ? 3 : 1);
+    }
+    return r;
+}
+
+/* The groups header made when a record is cached is as_groups_header of it, with its bound of 8 KiB. */
+static void test_groups_header_made_once(void **state)
+{
+    (void)state;
+    as_session_cache_t *cache = cache_with(100, 4, 5000);
+    const size_t shapes[][2] = {{0, 1}, {3, 4}, {40, 100}, {400, 100}}; /* the last is over the bound */
+    for (size_t n = 0; n < sizeof(shapes) / sizeof(shapes[0]); ++n) {
+        test_key_t k = key_of((unsigned)n);
+        as_session_record_t *r = record_with_groups(shapes[n][0], shapes[n][1]);
+        char *expected = malloc(AS_GROUPS_HEADER_MAX);
+        size_t expected_len = as_groups_header(r, expected, AS_GROUPS_HEADER_MAX);
+        as_cached_session_t *h = NULL;
+        assert_int_equal(as_session_cache_put(cache, k.s, r, as_session_cache_epoch(cache, k.s), 0, &h), 0);
+        size_t len;
+        const char *header = as_cached_session_groups_header(h, &len);
+        assert_int_equal(len, expected_len);
+        assert_string_equal(header, expected);
+        assert_true(len < AS_GROUPS_HEADER_MAX);
+        assert_null(strstr(header, "g,1")); /* the group with a comma is left out */
+        free(expected);
+        as_cached_session_release(h);
+    }
     as_session_cache_free(cache);
 }
 
@@ -442,6 +512,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
         cmocka_unit_test(test_hit_and_miss),
+        cmocka_unit_test(test_get_by_digest),
+        cmocka_unit_test(test_groups_header_made_once),
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_invalidate_and_epoch),
         cmocka_unit_test(test_replace_keeps_old_handle_valid),
