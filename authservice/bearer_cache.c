@@ -2,9 +2,10 @@
 #include "authservice/bearer_cache.h"
 
 #include <openssl/crypto.h>
-#include "util/sha256.h"
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/sha256.h"
 
 typedef struct {
     uint8_t key[AS_BEARER_KEY_SIZE];

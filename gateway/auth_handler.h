@@ -36,13 +36,6 @@ int gw_auth_identify(gw_auth_worker_t *w, h2o_req_t *req, const char *path, size
                      size_t target_len, const char *request_id, gw_auth_resume_cb resume,
                      h2o_handler_t *handler, as_identity_t *identity);
 
-/**
- * Whether req is being resumed after its session lookup (the edge handler runs
- * on_req a second time): per-request accounting done on the first pass must
- * not be done again.
- */
-int gw_auth_is_resumed(const h2o_req_t *req);
-
 /** Sets kubeflow-userid and kubeflow-groups on the upstream request when identity has a user. */
 void gw_auth_set_identity_headers(h2o_req_t *req, const as_identity_t *identity);
 

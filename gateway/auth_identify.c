@@ -140,11 +140,6 @@ static int identify_with_op(const identify_req_t *q, gw_auth_op_t *op, as_identi
     return rc;
 }
 
-int gw_auth_is_resumed(const h2o_req_t *req)
-{
-    return gw_request_is_resumed(req);
-}
-
 void gw__auth_identify_done(gw_auth_op_t *op)
 {
     h2o_req_t *req = op->req;

@@ -291,9 +291,9 @@ static void on_frame_disposed(void *_frame)
 }
 
 /* The frame of req: an earlier pass's on a pass resumed after a session lookup, else a new (zeroed) one. */
-static request_frame_t *request_frame(h2o_req_t *req, int resumed)
+static request_frame_t *request_frame(h2o_req_t *req)
 {
-    gw_observation_t *o = resumed ? gw_observe_resumed(req) : NULL;
+    gw_observation_t *o = gw_observe_resumed(req);
     if (o != NULL)
         return H2O_STRUCT_FROM_MEMBER(request_frame_t, observation, o);
     request_frame_t *frame = h2o_mem_alloc_shared(&req->pool, sizeof(*frame), on_frame_disposed);
@@ -368,7 +368,7 @@ static int on_req(h2o_handler_t *_self, h2o_req_t *req)
 
     /* a request resumed after its session lookup was counted, and given its id, on its first pass */
     int resumed = gw_request_is_resumed(req);
-    request_frame_t *frame = request_frame(req, resumed);
+    request_frame_t *frame = request_frame(req);
     const char *request_id = frame->observation.request_id;
     if (frame->observation.req == NULL) {
         if (!resumed && gw_reset_flood_guard_check(req, &frame->flood)) {

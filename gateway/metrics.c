@@ -207,12 +207,16 @@ void gw_metrics_inflight(int delta)
     bump(delta > 0 ? &s->started : &s->ended, 1);
 }
 
+/* The counter slot of a label id from outside: one the table never handed out counts as "_overflow". */
+static unsigned label_slot(unsigned label)
+{
+    return label < GW_METRICS_MAX_LABELS ? label : OVERFLOW_LABEL;
+}
+
 void gw_metrics_authz(unsigned namespace_label, gw_metrics_authz_t decision)
 {
     if (decision < GW_METRICS_AUTHZ_COUNT)
-        bump(&shard()->authz[namespace_label < GW_METRICS_MAX_LABELS ? namespace_label : OVERFLOW_LABEL]
-                            [decision],
-             1);
+        bump(&shard()->authz[label_slot(namespace_label)][decision], 1);
 }
 
 void gw_metrics_session_cache(int hit)
@@ -233,8 +237,7 @@ void gw_metrics_ejection(const char *namespace_, const char *cluster)
 
 void gw_metrics_upstream_connect_failure(unsigned cluster_label)
 {
-    bump(&shard()->connect_failures[cluster_label < GW_METRICS_MAX_LABELS ? cluster_label : OVERFLOW_LABEL],
-         1);
+    bump(&shard()->connect_failures[label_slot(cluster_label)], 1);
 }
 
 void gw_metrics_config_generation(uint64_t number)

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth_handler.h"
 #include "jsonl.h"
 #include "metrics.h"
+#include "request_resume.h"
 #include "util/log.h"
 
 /* The longest path written to the access log; longer ones are cut. */
@@ -105,7 +105,7 @@ void gw_observe_end(gw_observation_t *o)
  * first, so it passes only those that started during the lookup (long-lived websockets sit at the end). */
 gw_observation_t *gw_observe_resumed(h2o_req_t *req)
 {
-    if (!gw_auth_is_resumed(req))
+    if (!gw_request_is_resumed(req))
         return NULL;
     for (gw_observation_t *o = live; o != NULL; o = o->next)
         if (o->req == req)
