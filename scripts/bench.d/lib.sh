@@ -1,5 +1,5 @@
-# The process and scratch-folder plumbing shared by scripts/bench and
-# scripts/bench-sessions; sourced by them, never run. Before sourcing, set
+# The process, build and scratch-folder plumbing shared by scripts/bench,
+# scripts/bench-sessions and scripts/bench-cpu; sourced by them, never run. Before sourcing, set
 #   bench_name  the script's name under scripts/ (messages and --help)
 #   root        the checkout
 #   keep        1 to leave the scratch folder on exit
@@ -93,6 +93,16 @@ wait_for() { # name seconds command...: until the command succeeds (exit 1 when 
   log "$name did not come up"
   show_log "$name"
   exit 1
+}
+
+release_build() { # dir tests(ON|OFF) target...: an optimised build without sanitizers, as benchmarks use
+  # (dir relative to the checkout, the current folder of every script that sources this file)
+  local dir=$1 tests=$2
+  shift 2
+  log "building $* ($dir, Release, no sanitizers)"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DTG_TESTS="$tests" -DTG_SANITIZE=OFF \
+    -DTG_FUZZ=OFF >/dev/null
+  cmake --build "$dir" -j2 --target "$@" >/dev/null
 }
 
 make_scratch() { # prefix: the scratch folder (in $scratch) with logs/, certs/ (scripts/make-certs) and secrets/
